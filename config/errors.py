@@ -1,0 +1,143 @@
+"""One error shape for the whole API: `{"code", "message", "fields"?}`.
+
+Services raise `DomainError`s; DRF raises its own exceptions. `api_exception_handler`
+turns both into the shape and keeps DRF's `set_rollback()`, so a failed request
+stores nothing. `not_found` and `server_error` give the same shape to requests that
+never reach a DRF view (an unknown `/api/...` path, an unexpected crash).
+"""
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import set_rollback
+
+
+class DomainError(Exception):
+    """A rule of the practice declined the request; `code` is stable, `message` is for people."""
+
+    status: HTTPStatus = HTTPStatus.CONFLICT
+    code: str = "conflict"
+    message: str = "That can't be done right now."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        fields: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        self.message = message or self.message
+        self.code = code or self.code
+        self.fields = dict(fields) if fields else None
+        super().__init__(self.message)
+
+
+class InvalidInput(DomainError):
+    status = HTTPStatus.BAD_REQUEST
+    code = "invalid"
+    message = "Some of the details need another look. Please check the fields below."
+
+
+class NotFound(DomainError):
+    status = HTTPStatus.NOT_FOUND
+    code = "not_found"
+    message = "We couldn't find that. The link may be out of date, or it may have been removed."
+
+
+class Conflict(DomainError):
+    status = HTTPStatus.CONFLICT
+
+
+class ServiceUnavailable(DomainError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "unavailable"
+    message = "Something on our side is not answering right now. Please try again in a few minutes."
+
+
+# Sentences for DRF's own exceptions, by their default code.
+_MESSAGES: dict[str, str] = {
+    "invalid": InvalidInput.message,
+    "parse_error": "We couldn't read that request. Please send valid JSON.",
+    "not_found": NotFound.message,
+    "method_not_allowed": "That action isn't available here.",
+    "not_acceptable": "We can only answer in JSON.",
+    "unsupported_media_type": "Please send the request as JSON (Content-Type: application/json).",
+    "throttled": (
+        "We've received several requests from you in a short time. "
+        "Please wait a little and try again; we'll be glad to hear from you."
+    ),
+    "not_authenticated": "Please sign in to do that.",
+    "permission_denied": "You don't have access to this.",
+    "authentication_failed": "We couldn't confirm who you are. Please sign in again.",
+}
+
+_CODES: dict[str, str] = {"parse_error": "malformed_request", "permission_denied": "forbidden"}
+
+
+def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        set_rollback()
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: Django logs it and `server_error` answers in the shape
+
+    headers: dict[str, str] = {}
+    wait = getattr(exc, "wait", None)  # set on Throttled
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, int(wait)))
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+
+    default_code = exc.default_code
+    code = _CODES.get(default_code, default_code)
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        body = error_body("invalid", _MESSAGES["invalid"], fields)
+    else:
+        body = error_body(code, _MESSAGES.get(default_code, str(exc.detail)))
+
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", NotFound.message), status=HTTPStatus.NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        message = "Something went wrong on our side. Nothing you did caused it; please try again."
+        return JsonResponse(
+            error_body("server_error", message), status=HTTPStatus.INTERNAL_SERVER_ERROR
+        )
+    return defaults.server_error(request)

@@ -1,0 +1,67 @@
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from workshops.models import Facilitator, Offering, Session, Topic
+
+
+class TopicFactory(factory.django.DjangoModelFactory[Topic]):
+    class Meta:
+        model = Topic
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+
+
+class FacilitatorFactory(factory.django.DjangoModelFactory[Facilitator]):
+    class Meta:
+        model = Facilitator
+
+    name = factory.Faker("name")
+    credentials = "PhD, clinical psychologist"
+    bio = "Supports clinicians with warmth and care."
+
+
+class OfferingFactory(factory.django.DjangoModelFactory[Offering]):
+    class Meta:
+        model = Offering
+        skip_postgeneration_save = True
+
+    kind = Offering.Kind.WORKSHOP
+    title = factory.Sequence(lambda n: f"Workshop {n}")
+    slug = factory.Sequence(lambda n: f"workshop-{n}")
+    summary = "A gentle, practical workshop."
+    description = "We practise meeting people without judgment."
+    audience = "Clinicians"
+    format = Offering.Format.ONLINE
+    duration_minutes = 180
+    price_cents = 18000
+    currency = "EUR"
+    is_published = True
+
+    @factory.post_generation
+    def topics(self, create: bool, extracted: list[Topic] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.topics.set(extracted)
+
+    @factory.post_generation
+    def facilitators(
+        self, create: bool, extracted: list[Facilitator] | None, **kwargs: object
+    ) -> None:
+        if create and extracted:
+            self.facilitators.set(extracted)
+
+
+class SessionFactory(factory.django.DjangoModelFactory[Session]):
+    class Meta:
+        model = Session
+
+    offering = factory.SubFactory(OfferingFactory)
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+    ends_at = factory.LazyAttribute(lambda session: session.starts_at + timedelta(hours=3))
+    timezone = "Europe/Amsterdam"
+    location = "Online"
+    meeting_link = "https://meet.example.org/private-room"
+    capacity = 12

@@ -1,0 +1,55 @@
+from http import HTTPStatus
+
+import pytest
+
+from tests.factories import OfferingFactory, SessionFactory
+from workshops.models import Offering
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/workshops/offering/",
+        "/admin/workshops/offering/add/",
+        "/admin/workshops/session/",
+        "/admin/workshops/session/?status__exact=scheduled",
+        "/admin/workshops/topic/",
+        "/admin/workshops/facilitator/",
+    ],
+)
+def test_admin_pages_open(admin_client, url):
+    SessionFactory.create()
+
+    assert admin_client.get(url).status_code == HTTPStatus.OK
+
+
+def test_admin_session_list_shows_seats_taken_and_left(admin_client):
+    SessionFactory.create(capacity=17)
+
+    page = admin_client.get("/admin/workshops/session/").content.decode()
+
+    assert "column-seats_taken" in page
+    assert '<td class="field-seats_taken">0</td>' in page
+    assert '<td class="field-seats_left">17</td>' in page
+
+
+def test_admin_offering_page_edits_sessions_inline(admin_client):
+    session = SessionFactory.create()
+
+    page = admin_client.get(f"/admin/workshops/offering/{session.offering.pk}/change/")
+
+    assert b"sessions-TOTAL_FORMS" in page.content
+
+
+@pytest.mark.parametrize(("action", "published"), [("publish", True), ("unpublish", False)])
+def test_admin_publish_actions(admin_client, action, published):
+    offerings = OfferingFactory.create_batch(2, is_published=not published)
+
+    admin_client.post(
+        "/admin/workshops/offering/",
+        {"action": action, "_selected_action": [o.pk for o in offerings]},
+    )
+
+    assert Offering.objects.filter(is_published=published).count() == 2

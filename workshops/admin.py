@@ -1,0 +1,110 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from workshops import selectors
+from workshops.models import Facilitator, Offering, Session, Topic
+from workshops.money import format_amount
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin[Topic]):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Facilitator)
+class FacilitatorAdmin(admin.ModelAdmin[Facilitator]):
+    list_display = ["name", "credentials"]
+    search_fields = ["name", "credentials"]
+
+
+class SessionInline(admin.TabularInline[Session, Offering]):
+    model = Session
+    extra = 0
+    fields = [
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "location",
+        "capacity",
+        "price_override_cents",
+        "status",
+        "is_public",
+        "organization",
+    ]
+    show_change_link = True
+
+
+@admin.register(Offering)
+class OfferingAdmin(admin.ModelAdmin[Offering]):
+    list_display = ["title", "kind", "format", "price", "is_published", "updated_at"]
+    list_filter = ["kind", "format", "is_published", "topics"]
+    search_fields = ["title", "summary", "description", "audience"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["topics", "facilitators"]
+    inlines = [SessionInline]
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["kind", "title", "slug", "summary", "description", "audience"]}),
+        (
+            "Format and price",
+            {"fields": ["format", "duration_minutes", "price_cents", "currency", "ce_hours"]},
+        ),
+        ("People and topics", {"fields": ["facilitators", "topics"]}),
+        ("Publishing", {"fields": ["is_published"]}),
+    ]
+
+    @admin.display(description="price", ordering="price_cents")
+    def price(self, offering: Offering) -> str:
+        return f"{format_amount(offering.price_cents, offering.currency)} {offering.currency}"
+
+    @admin.action(description="Publish the selected offerings")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Offering]) -> None:
+        count = queryset.update(is_published=True)
+        self.message_user(request, f"{count} offering(s) published.", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected offerings")
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Offering]) -> None:
+        count = queryset.update(is_published=False)
+        self.message_user(request, f"{count} offering(s) unpublished.", messages.SUCCESS)
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin[Session]):
+    list_display = [
+        "__str__",
+        "starts_at",
+        "status",
+        "is_public",
+        "capacity",
+        "seats_taken",
+        "seats_left",
+    ]
+    list_filter = ["status", "is_public", "offering__kind", "offering"]
+    search_fields = ["title", "offering__title", "location", "organization"]
+    date_hierarchy = "starts_at"
+    list_select_related = ["offering"]
+    autocomplete_fields = ["offering"]
+    fieldsets = [
+        (None, {"fields": ["offering", "title", "status"]}),
+        ("When", {"fields": ["starts_at", "ends_at", "timezone", "enrollment_closes_at"]}),
+        ("Where", {"fields": ["location", "meeting_link"]}),
+        (
+            "Seats and price",
+            {"fields": ["capacity", "waitlist_enabled", "price_override_cents"]},
+        ),
+        ("Audience", {"fields": ["is_public", "organization"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
+        return selectors.sessions_with_seats(super().get_queryset(request))
+
+    @admin.display(description="seats taken", ordering="seats_taken")
+    def seats_taken(self, session: Session) -> int:
+        return session.seats_taken  # type: ignore[attr-defined]
+
+    @admin.display(description="seats left", ordering="seats_left")
+    def seats_left(self, session: Session) -> int:
+        return session.seats_left  # type: ignore[attr-defined]

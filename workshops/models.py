@@ -1,0 +1,205 @@
+"""The catalog: what the practice offers, who leads it, and when it takes place."""
+
+import zoneinfo
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not an IANA time zone, such as Europe/Amsterdam.")
+
+
+currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code, such as EUR.")
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Facilitator(models.Model):
+    name = models.CharField(max_length=200)
+    credentials = models.CharField(
+        max_length=200, blank=True, help_text="For example: PhD, licensed clinical psychologist."
+    )
+    bio = models.TextField("short bio", max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Offering(models.Model):
+    class Kind(models.TextChoices):
+        WORKSHOP = "workshop", "Workshop"
+        TEAM_TRAINING = "team_training", "Team training"
+        COACHING = "coaching", "Personal guidance (coaching)"
+
+    class Format(models.TextChoices):
+        ONLINE = "online", "Online"
+        IN_PERSON = "in_person", "In person"
+        HYBRID = "hybrid", "Hybrid"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    summary = models.CharField(max_length=300, help_text="One or two sentences for listings.")
+    description = models.TextField(blank=True)
+    audience = models.CharField(
+        max_length=300, blank=True, help_text="Who it is for, e.g. clinicians in private practice."
+    )
+    format = models.CharField(max_length=20, choices=Format.choices)
+    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    price_cents = models.PositiveIntegerField(
+        "price (cents)", help_text="In minor units: 18000 is 180.00."
+    )
+    currency = models.CharField(max_length=3, default="EUR", validators=[currency_validator])
+    ce_hours = models.DecimalField(
+        "continuing-education hours",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    topics = models.ManyToManyField(Topic, related_name="offerings", blank=True)
+    facilitators = models.ManyToManyField(Facilitator, related_name="offerings", blank=True)
+    is_published = models.BooleanField("published", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price_cents__gte=0), name="offering_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0), name="offering_duration_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(ce_hours__isnull=True) | Q(ce_hours__gte=0),
+                name="offering_ce_hours_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Session(models.Model):
+    """One scheduled run of an offering; its row is the lock that guards its seats."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        COMPLETED = "completed", "Completed"
+
+    offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="sessions")
+    title = models.CharField(
+        max_length=200, blank=True, help_text="Optional; the offering's title is used when empty."
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    timezone = models.CharField(
+        max_length=64, default="Europe/Amsterdam", validators=[validate_timezone]
+    )
+    location = models.CharField(max_length=300, blank=True, help_text="Address, or “Online”.")
+    meeting_link = models.URLField(
+        max_length=500, blank=True, help_text="Only ever sent to confirmed participants."
+    )
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    price_override_cents = models.PositiveIntegerField(
+        "price override (cents)",
+        null=True,
+        blank=True,
+        help_text="Leave empty to use the offering's price.",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    is_public = models.BooleanField(
+        "public", default=True, help_text="Private sessions are for one organization, never listed."
+    )
+    organization = models.CharField(
+        max_length=200, blank=True, help_text="The organization a private session is for."
+    )
+    enrollment_closes_at = models.DateTimeField(
+        null=True, blank=True, help_text="Leave empty to close enrollment when the session starts."
+    )
+    waitlist_enabled = models.BooleanField("waitlist", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["status", "is_public", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gt=0), name="session_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(price_override_cents__isnull=True) | Q(price_override_cents__gte=0),
+                name="session_price_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(enrollment_closes_at__isnull=True)
+                | Q(enrollment_closes_at__lte=F("starts_at")),
+                name="session_enrollment_closes_by_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_public=True) | ~Q(organization=""),
+                name="session_private_names_organization",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        local = self.starts_at.astimezone(zoneinfo.ZoneInfo(self.timezone))
+        return f"{self.display_title} — {local:%d %b %Y %H:%M} ({self.timezone})"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.offering.title
+
+    @property
+    def price_cents(self) -> int:
+        if self.price_override_cents is not None:
+            return self.price_override_cents
+        return self.offering.price_cents
+
+    @property
+    def enrollment_deadline(self) -> datetime:
+        return self.enrollment_closes_at or self.starts_at
+
+    def accepts_enrollments(self, now: datetime) -> bool:
+        """Scheduled and before the enrollment deadline; seats are counted elsewhere."""
+        return self.status == self.Status.SCHEDULED and now < self.enrollment_deadline
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "The session has to end after it starts."
+        if (
+            self.enrollment_closes_at
+            and self.starts_at
+            and self.enrollment_closes_at > self.starts_at
+        ):
+            errors["enrollment_closes_at"] = (
+                "Enrollment has to close by the time the session starts."
+            )
+        if not self.is_public and not self.organization:
+            errors["organization"] = "A private session is for one organization: name it."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,16 @@
+"""Money is kept in integer minor units inside and shown as a decimal string at the API edge."""
+
+from decimal import Decimal
+
+# ISO 4217 currencies whose minor unit is not the cent.
+_MINOR_UNIT_EXPONENT = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3}
+
+
+def minor_units_to_decimal(amount: int, currency: str) -> Decimal:
+    exponent = _MINOR_UNIT_EXPONENT.get(currency.upper(), 2)
+    return Decimal(amount).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """`18000, "EUR"` -> `"180.00"`, as the HTTP contract shows money."""
+    return str(minor_units_to_decimal(amount, currency))

@@ -1,0 +1,62 @@
+"""Reads of the catalog, with their joins and seat counts already applied."""
+
+from datetime import datetime
+
+from django.db.models import F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from workshops.models import Offering, Session
+
+
+def sessions_with_seats(queryset: QuerySet[Session] | None = None) -> QuerySet[Session]:
+    """Sessions annotated with `seats_taken` and `seats_left`.
+
+    The one place seats are counted: list endpoints, detail pages and the admin all read
+    these annotations, so when enrollments hold and confirm seats only this changes.
+    """
+    sessions = Session.objects.all() if queryset is None else queryset
+    return sessions.annotate(
+        seats_taken=Value(0, output_field=IntegerField()),
+    ).annotate(seats_left=Greatest(F("capacity") - F("seats_taken"), Value(0)))
+
+
+def _upcoming(sessions: QuerySet[Session], now: datetime) -> QuerySet[Session]:
+    return sessions.filter(is_public=True, status=Session.Status.SCHEDULED, starts_at__gt=now)
+
+
+def public_sessions() -> QuerySet[Session]:
+    """Every public session of a published offering, past ones included (for detail links)."""
+    return sessions_with_seats(
+        Session.objects.filter(is_public=True, offering__is_published=True).select_related(
+            "offering"
+        )
+    )
+
+
+def upcoming_public_sessions(*, now: datetime | None = None) -> QuerySet[Session]:
+    return _upcoming(public_sessions(), now or timezone.now())
+
+
+def published_offerings(*, now: datetime | None = None) -> QuerySet[Offering]:
+    now = now or timezone.now()
+    next_start = _upcoming(Session.objects.filter(offering=OuterRef("pk")), now).order_by(
+        "starts_at"
+    )
+    return (
+        Offering.objects.filter(is_published=True)
+        .annotate(next_session_starts_at=Subquery(next_start.values("starts_at")[:1]))
+        .prefetch_related("topics", "facilitators")
+    )
+
+
+def published_offering_with_sessions(*, now: datetime | None = None) -> QuerySet[Offering]:
+    """Published offerings with their upcoming public sessions in `upcoming_sessions`."""
+    now = now or timezone.now()
+    return published_offerings(now=now).prefetch_related(
+        Prefetch(
+            "sessions",
+            queryset=upcoming_public_sessions(now=now),
+            to_attr="upcoming_sessions",
+        )
+    )
