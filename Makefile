@@ -19,6 +19,7 @@ install: $(INSTALLED)
 run: export DJANGO_DEBUG ?= true
 run: export DJANGO_SECURE_SSL_REDIRECT ?= false
 run: export PORT ?= 8000
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(INSTALLED)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
