@@ -128,7 +128,14 @@ CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # `expires`: while no worker runs, sweeps do not pile up in the queue.
+    "dispatch-outbox": {
+        "task": "enrollments.dispatch_outbox",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # --- Email --------------------------------------------------------------------------------
 if "EMAIL_URL" in env or not DEBUG:
@@ -137,6 +144,7 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Regard <hello@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+PRACTICE_NAME = env.str("PRACTICE_NAME", default="Regard")
 PRACTICE_NOTIFY_EMAIL = env.str("PRACTICE_NOTIFY_EMAIL", default="practice@localhost")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 

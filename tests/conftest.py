@@ -5,16 +5,26 @@ test is skipped on a developer's machine and fails in CI (`CI=true`), so CI can 
 pass while quietly leaving integration tests out.
 """
 
+import email
+import email.policy
 import os
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
 from functools import cache
+from typing import Any
 
+import kombu.pools
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db import connection
 from rest_framework.test import APIClient
+
+from config.celery import app as celery_app
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -53,3 +63,68 @@ def _clean_cache() -> Iterator[None]:
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()
+
+
+# Nothing listens on port 1 of loopback.
+DEAD_BROKER = "redis://127.0.0.1:1/0"
+
+
+def _point_celery_at(url: str) -> None:
+    celery_app.conf.broker_url = url
+    # Producers are pooled per process, by the app, its amqp and kombu: drop them all.
+    celery_app.close()
+    celery_app.amqp._producer_pool = None
+    kombu.pools.reset()
+
+
+@pytest.fixture
+def broker_at() -> Iterator[Callable[[str], None]]:
+    """Points the Celery app at another broker for one test, and back afterwards."""
+    previous = celery_app.conf.broker_url
+    yield _point_celery_at
+    _point_celery_at(previous)
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server on loopback that keeps what it is sent."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # answered with a permanent 550
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
+    sink = SmtpSink(host="127.0.0.1", port=free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = sink.host
+    settings.EMAIL_PORT = sink.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield sink
+    finally:
+        controller.stop()

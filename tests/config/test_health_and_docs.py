@@ -8,7 +8,7 @@ from http import HTTPStatus
 import pytest
 from django.conf import settings
 
-from config.celery import app as celery_app
+from tests.conftest import DEAD_BROKER
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,8 @@ def test_readyz_reports_database_and_broker(client):
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
 
 
-def test_readyz_is_unavailable_when_the_broker_does_not_answer(client, monkeypatch):
-    # Nothing listens on port 1 of loopback.
-    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+def test_readyz_is_unavailable_when_the_broker_does_not_answer(client, broker_at):
+    broker_at(DEAD_BROKER)
 
     response = client.get("/readyz")
 

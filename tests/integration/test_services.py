@@ -7,11 +7,12 @@ from django.core.cache import caches
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.conftest import DEAD_BROKER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.redis]
 
 
-def test_readyz_talks_to_postgresql_and_redis(client, monkeypatch):
+def test_readyz_talks_to_postgresql_and_redis(client, broker_at):
     assert connection.vendor == "postgresql"
     with celery_app.connection_for_write() as broker:
         assert broker.transport_cls == "redis"
@@ -19,7 +20,7 @@ def test_readyz_talks_to_postgresql_and_redis(client, monkeypatch):
     assert client.get("/readyz").status_code == HTTPStatus.OK
 
     # The same check fails when Redis is out of reach, so the 200 above came from Redis.
-    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    broker_at(DEAD_BROKER)
     response = client.get("/readyz")
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert response.json()["checks"]["broker"] == "unavailable"

@@ -1,0 +1,24 @@
+"""Celery tasks of the enrollments app: small, take ids, call one service."""
+
+import time
+
+from celery import shared_task
+
+from enrollments.services import mail
+
+# The sweep stops taking new rows after this, well inside the task's soft time limit.
+SWEEP_BUDGET_SECONDS = 90
+
+
+@shared_task(name="enrollments.dispatch_outbox")
+def dispatch_outbox(mail_id: int | None = None) -> None:
+    """Send one email (queued on commit), or sweep every due row (beat, every minute)."""
+    if mail_id is not None:
+        mail.mail_send(mail_id=mail_id)
+        return
+    mail.mail_release_abandoned()
+    deadline = time.monotonic() + SWEEP_BUDGET_SECONDS
+    for due_id in mail.mail_due_ids():
+        if time.monotonic() > deadline:
+            break
+        mail.mail_send(mail_id=due_id)

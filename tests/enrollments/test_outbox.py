@@ -1,0 +1,236 @@
+import smtplib
+from datetime import timedelta
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core import mail as django_mail
+from django.db import transaction
+from django.utils import timezone
+
+from enrollments.models import OutgoingMail
+from enrollments.services import mail
+from enrollments.tasks import dispatch_outbox
+from tests.conftest import DEAD_BROKER
+
+pytestmark = pytest.mark.django_db
+
+TEMPLATES_FOR_TESTS = Path(__file__).resolve().parent.parent / "templates"
+
+
+@pytest.fixture(autouse=True)
+def note_template(settings):
+    settings.TEMPLATES = [
+        {**settings.TEMPLATES[0], "DIRS": [TEMPLATES_FOR_TESTS]},
+    ]
+
+
+def queue_note(**overrides) -> OutgoingMail:
+    arguments = {"kind": "note", "to": "ada@example.org", "context": {"name": "Ada"}} | overrides
+    queued = mail.mail_queue(**arguments)
+    assert queued is not None
+    return queued
+
+
+def test_queue_renders_the_email_into_a_row():
+    row = queue_note(
+        attachments=[mail.Attachment("session.ics", "text/calendar", "BEGIN:VCALENDAR")]
+    )
+
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.QUEUED
+    assert row.subject == "A note for Ada"
+    assert row.body_text.startswith("Dear Ada,")
+    assert "http://localhost:8000/enrollments/abc/" in row.body_text
+    assert '<a href="http://localhost:8000/enrollments/abc/"' in row.body_html
+    assert row.attachments == [
+        {"filename": "session.ics", "content_type": "text/calendar", "content": "BEGIN:VCALENDAR"}
+    ]
+
+
+def test_queue_dispatches_only_after_commit(django_capture_on_commit_callbacks, monkeypatch):
+    sent: list[int] = []
+    monkeypatch.setattr(
+        dispatch_outbox, "apply_async", lambda kwargs, **options: sent.append(kwargs["mail_id"])
+    )
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        row = queue_note()
+        assert sent == []
+
+    assert len(callbacks) == 1
+    assert sent == [row.id]
+
+
+def test_queue_survives_a_broker_that_does_not_answer(
+    django_capture_on_commit_callbacks, broker_at
+):
+    broker_at(DEAD_BROKER)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        row = queue_note()
+
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.QUEUED
+
+
+def test_a_dedupe_key_queues_the_email_once():
+    queue_note(dedupe_key="reminder-1")
+
+    assert (
+        mail.mail_queue(kind="note", to="x@example.org", context={}, dedupe_key="reminder-1")
+        is None
+    )
+    assert OutgoingMail.objects.count() == 1
+
+
+def test_send_delivers_text_html_and_attachments(smtp_sink):
+    row = queue_note(attachments=[mail.Attachment("session.ics", "text/calendar", "BEGIN:VCAL")])
+
+    assert mail.mail_send(mail_id=row.id) == OutgoingMail.Status.SENT
+
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.SENT
+    assert row.attempts == 1
+    assert row.sent_at is not None
+    [message] = smtp_sink.messages
+    assert message["To"] == "ada@example.org"
+    assert message["Subject"] == "A note for Ada"
+    assert message.get_body(("plain",)).get_content().startswith("Dear Ada,")
+    assert "<a href=" in message.get_body(("html",)).get_content()
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "session.ics"
+
+
+def test_send_leaves_a_row_claimed_by_another_worker_alone(smtp_sink):
+    row = queue_note()
+    OutgoingMail.objects.filter(id=row.id).update(status=OutgoingMail.Status.SENDING)
+
+    assert mail.mail_send(mail_id=row.id) is None
+    assert smtp_sink.messages == []
+
+
+def test_a_mail_server_that_is_down_means_retry_later_with_backoff(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
+    row = queue_note()
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        assert mail.mail_send(mail_id=row.id) == OutgoingMail.Status.QUEUED
+        row.refresh_from_db()
+        assert row.attempts == 1
+        assert row.next_attempt_at == timezone.now() + timedelta(minutes=1)
+        assert "ConnectionRefusedError" in row.last_error
+
+        assert mail.mail_send(mail_id=row.id) is None  # not due yet
+
+        for attempt in range(2, mail.MAX_ATTEMPTS + 1):
+            clock.shift(mail.retry_delay(attempt - 1))
+            expected = (
+                OutgoingMail.Status.FAILED
+                if attempt == mail.MAX_ATTEMPTS
+                else OutgoingMail.Status.QUEUED
+            )
+            assert mail.mail_send(mail_id=row.id) == expected
+
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.FAILED
+    assert row.attempts == mail.MAX_ATTEMPTS
+
+
+def test_a_refused_recipient_fails_at_once(smtp_sink):
+    smtp_sink.refused.add("gone@example.org")
+    row = queue_note(to="gone@example.org")
+
+    assert mail.mail_send(mail_id=row.id) == OutgoingMail.Status.FAILED
+
+    row.refresh_from_db()
+    assert row.attempts == 1
+    assert "SMTPRecipientsRefused" in row.last_error
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (smtplib.SMTPServerDisconnected("gone"), True),
+        (ConnectionRefusedError(), True),
+        (smtplib.SMTPResponseException(421, b"try later"), True),
+        (smtplib.SMTPResponseException(554, b"rejected"), False),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (450, b"busy")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"unknown")}), False),
+    ],
+)
+def test_which_errors_are_worth_retrying(error, transient):
+    assert mail._is_transient(error) is transient
+
+
+def test_sweep_sends_due_rows_and_rows_a_dead_worker_abandoned(smtp_sink):
+    queue_note(to="due@example.org")
+    later = queue_note(to="later@example.org")
+    OutgoingMail.objects.filter(id=later.id).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    abandoned = queue_note(to="abandoned@example.org")
+    OutgoingMail.objects.filter(id=abandoned.id).update(
+        status=OutgoingMail.Status.SENDING,
+        attempts=1,
+        claimed_at=timezone.now() - mail.SENDING_LEASE - timedelta(seconds=1),
+    )
+    still_sending = queue_note(to="busy@example.org")
+    OutgoingMail.objects.filter(id=still_sending.id).update(
+        status=OutgoingMail.Status.SENDING, claimed_at=timezone.now()
+    )
+
+    dispatch_outbox()
+
+    assert sorted(m["To"] for m in smtp_sink.messages) == [
+        "abandoned@example.org",
+        "due@example.org",
+    ]
+    assert OutgoingMail.objects.get(id=later.id).status == OutgoingMail.Status.QUEUED
+    assert OutgoingMail.objects.get(id=still_sending.id).status == OutgoingMail.Status.SENDING
+
+
+def test_requeue_sends_a_failed_email_again(smtp_sink):
+    row = queue_note()
+    OutgoingMail.objects.filter(id=row.id).update(
+        status=OutgoingMail.Status.FAILED, attempts=mail.MAX_ATTEMPTS, last_error="boom"
+    )
+
+    mail.mail_requeue(mail=row)
+    dispatch_outbox(mail_id=row.id)
+
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.SENT
+    assert row.attempts == 1
+    assert len(smtp_sink.messages) == 1
+
+
+def test_admin_lists_outgoing_mail_and_resends(admin_client):
+    row = queue_note()
+    OutgoingMail.objects.filter(id=row.id).update(status=OutgoingMail.Status.FAILED, attempts=6)
+
+    assert admin_client.get("/admin/enrollments/outgoingmail/").status_code == HTTPStatus.OK
+    assert admin_client.get(f"/admin/enrollments/outgoingmail/{row.id}/change/").status_code == 200
+    admin_client.post(
+        "/admin/enrollments/outgoingmail/", {"action": "resend", "_selected_action": [row.id]}
+    )
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (OutgoingMail.Status.QUEUED, 0)
+
+
+def _a_change_that_fails() -> None:
+    with transaction.atomic():
+        queue_note()
+        raise RuntimeError("the change failed")
+
+
+def test_nothing_is_sent_when_the_change_rolls_back(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(RuntimeError):
+        _a_change_that_fails()
+
+    assert callbacks == []
+    assert OutgoingMail.objects.count() == 0
+    assert django_mail.outbox == []

@@ -1,0 +1,200 @@
+"""Outbox delivery through real parts: a Celery worker on Redis and an SMTP server on loopback.
+
+DESIGN.md invariant 4: a worker crash or a broker outage delays an email, never loses it.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+import time_machine
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.celery import app as celery_app
+from enrollments.models import OutgoingMail
+from enrollments.services import mail
+from enrollments.tasks import dispatch_outbox
+from tests.conftest import SmtpSink, free_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+TEMPLATES_FOR_TESTS = Path(__file__).resolve().parent.parent / "templates"
+
+
+@pytest.fixture(autouse=True)
+def note_template(settings):
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [TEMPLATES_FOR_TESTS]}]
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {seconds} s")
+        time.sleep(0.05)
+
+
+def queue_committed_note(to: str) -> OutgoingMail:
+    with transaction.atomic():
+        row = mail.mail_queue(kind="note", to=to, context={"name": "Ada"})
+    assert row is not None
+    return row
+
+
+def test_an_email_travels_from_commit_to_the_mail_server(celery_worker, smtp_sink):
+    row = queue_committed_note("ada@example.org")
+
+    wait_until(lambda: len(smtp_sink.messages) == 1)
+
+    assert smtp_sink.messages[0]["To"] == "ada@example.org"
+    wait_until(lambda: OutgoingMail.objects.get(id=row.id).status == OutgoingMail.Status.SENT)
+
+
+class StallingSink(SmtpSink):
+    """Takes the message, then keeps the sender waiting until released."""
+
+    stall = True
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        while self.stall:
+            await asyncio.sleep(0.05)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _worker_process(database_name: str, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+    database = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database_name}"
+        ),
+        **extra_env,
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_send_does_not_lose_the_email(settings):
+    from aiosmtpd.controller import Controller
+
+    sink = StallingSink(host="127.0.0.1", port=free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    celery_app.control.purge()
+    worker = _worker_process(
+        settings.DATABASES["default"]["NAME"],
+        {"EMAIL_URL": f"smtp://{sink.host}:{sink.port}", "DJANGO_DEBUG": "false"},
+    )
+    try:
+        row = queue_committed_note("ada@example.org")
+        # The worker has claimed the row and is in the middle of talking to the server.
+        wait_until(lambda: OutgoingMail.objects.get(id=row.id).status == "sending", 60)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        sink.stall = False
+        assert OutgoingMail.objects.get(id=row.id).status == OutgoingMail.Status.SENDING
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = sink.host, sink.port
+        with time_machine.travel(timezone.now() + mail.SENDING_LEASE + timedelta(seconds=1)):
+            dispatch_outbox()  # the minute sweep, once the lease has run out
+
+        row.refresh_from_db()
+        assert row.status == OutgoingMail.Status.SENT
+        assert row.attempts == 2
+        assert [m["To"] for m in sink.messages] == ["ada@example.org"]
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        controller.stop()
+
+
+@pytest.fixture
+def own_redis(broker_at) -> Iterator[Callable[[bool], None]]:
+    """A Redis of this test's own on a spare port; never the machine's shared one."""
+    server = shutil.which("redis-server")
+    assert server, "redis-server is needed for the fault tests"
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    process: list[subprocess.Popen[bytes]] = []
+
+    def running(up: bool) -> None:
+        if up and not process:
+            process.append(
+                subprocess.Popen(
+                    [
+                        server,
+                        "--port",
+                        str(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+            wait_until(lambda: _pings(url), 10)
+        elif not up and process:
+            process.pop().terminate()
+
+    broker_at(url)
+    try:
+        yield running
+    finally:
+        running(False)
+
+
+def _pings(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_mail_waits_and_goes_out_when_it_returns(own_redis, smtp_sink):
+    own_redis(False)
+
+    row = queue_committed_note("ada@example.org")  # the on-commit kick finds no broker
+
+    assert OutgoingMail.objects.get(id=row.id).status == OutgoingMail.Status.QUEUED
+    own_redis(True)
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        dispatch_outbox.delay()  # what beat sends every minute
+        wait_until(lambda: len(smtp_sink.messages) == 1)
+
+    assert OutgoingMail.objects.get(id=row.id).status == OutgoingMail.Status.SENT
