@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run pay test lint format clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,8 +14,20 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 install: $(INSTALLED)
 
+# Without a Stripe account, `make run` starts localstripe on loopback and pays through it
+# (`make pay REF=ENR-...` plays the card); set STRIPE_SECRET_KEY to use Stripe.
+ifeq ($(STRIPE_SECRET_KEY),)
+run pay: export STRIPE_SECRET_KEY = sk_test_local_regard
+run pay: export STRIPE_API_BASE = http://127.0.0.1:8420
+run pay: export STRIPE_WEBHOOK_SECRET = whsec_local_regard
+run pay: export PAYMENT_FLOW = payment_intent
+RUN_PROCESSES = web worker beat stripe
+else
+RUN_PROCESSES = web worker beat
+endif
+
 # Development: DEBUG on, plain HTTP on loopback, SQLite and the filesystem broker under var/
-# unless DATABASE_URL / REDIS_URL say otherwise. Ctrl-C stops web, worker and beat together.
+# unless DATABASE_URL / REDIS_URL say otherwise. Ctrl-C stops every process together.
 run: export DJANGO_DEBUG ?= true
 run: export DJANGO_SECURE_SSL_REDIRECT ?= false
 run: export PORT ?= 8000
@@ -24,7 +36,13 @@ run: $(INSTALLED)
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py ensure_dev_admin
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile.dev
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile.dev $(RUN_PROCESSES)
+
+# Pay a pending enrollment through the localstripe that `make run` started:
+# `make pay REF=ENR-7KQ2M9` (add CARD=declined to see a decline).
+pay: export DJANGO_DEBUG ?= true
+pay: $(INSTALLED)
+	$(BIN)/python manage.py pay_enrollment $(REF) --card $(or $(CARD),visa)
 
 # The whole suite; on PostgreSQL and Redis when they answer (see tests/run.py).
 test: $(INSTALLED)

@@ -1,11 +1,41 @@
-"""The Celery app: `celery -A config worker`, `celery -A config beat`."""
+"""The Celery app (`celery -A config worker`, `celery -A config beat`) and how work is queued."""
 
+import logging
 import os
+from typing import Any
 
 from celery import Celery
+from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("regard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
+    """Queue a task by name once the current transaction commits.
+
+    If the broker does not answer, the request still succeeds: every queued job also has
+    a periodic sweep (the outbox sweep, `billing.reconcile_payments`) that finds the rows
+    it would have handled, so an outage delays the work and never loses it.
+    """
+
+    def kick() -> None:
+        try:
+            if task_name not in app.tasks:
+                # Web processes never import the task modules; the worker does at start.
+                app.loader.import_default_modules()
+            app.tasks[task_name].apply_async(kwargs=kwargs, retry=False)
+        except Exception as error:
+            logger.warning(
+                "could not queue %s now (%s: %s); its sweep will pick the work up",
+                task_name,
+                type(error).__name__,
+                error,
+            )
+
+    transaction.on_commit(kick)

@@ -135,6 +135,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "expire-holds": {
+        "task": "enrollments.expire_holds",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "reconcile-payments": {
+        "task": "billing.reconcile_payments",
+        "schedule": 3600.0,
+        "options": {"expires": 3300},
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -160,6 +170,8 @@ if PAYMENT_FLOW not in {"checkout", "payment_intent"}:
 
 # --- Practice rules -----------------------------------------------------------------------
 ENROLLMENT_HOLD_MINUTES = env.int("ENROLLMENT_HOLD_MINUTES", default=30)
+# Test-only switch: the concurrency test turns the session row lock off to show the race.
+ENROLLMENT_SEAT_LOCK = True
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
 FOLLOWUP_SURVEY_DELAY_HOURS = env.int("FOLLOWUP_SURVEY_DELAY_HOURS", default=24)
 CANCELLATION_FULL_REFUND_DAYS = env.int("CANCELLATION_FULL_REFUND_DAYS", default=7)

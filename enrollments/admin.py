@@ -1,9 +1,20 @@
-from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from decimal import Decimal
 
-from enrollments.models import OutgoingMail
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from billing.models import Payment, Refund
+from billing.services import booking_url, refundable_cents
+from config.errors import DomainError
+from enrollments.models import Enrollment, OutgoingMail, Participant
+from enrollments.services import enrollments
 from enrollments.services.mail import mail_requeue
+from workshops.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
 
 
 @admin.register(OutgoingMail)
@@ -51,3 +62,144 @@ class OutgoingMailAdmin(admin.ModelAdmin[OutgoingMail]):
             mail_requeue(mail=mail)
             count += 1
         self.message_user(request, f"{count} email(s) queued to be sent again.", messages.SUCCESS)
+
+
+class ParticipantInline(admin.TabularInline[Participant, Enrollment]):
+    model = Participant
+    extra = 0
+    fields = ["name", "email", "attended"]
+
+
+class PaymentInline(admin.TabularInline[Payment, Enrollment]):
+    model = Payment
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "attempt",
+        "flow",
+        "status",
+        "amount",
+        "stripe_payment_intent_id",
+        "succeeded_at",
+        "last_error",
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Enrollment | None = None) -> bool:
+        return False
+
+    @admin.display(description="amount")
+    def amount(self, payment: Payment) -> str:
+        return f"{format_amount(payment.amount_cents, payment.currency)} {payment.currency}"
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(min_value=Decimal("0.01"), decimal_places=2, max_digits=12)
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin[Enrollment]):
+    list_display = ["reference", "name", "session", "seats", "status", "amount", "created_at"]
+    list_filter = ["status", "session__offering", "created_at"]
+    search_fields = ["reference", "name", "email", "organization", "participants__email"]
+    list_select_related = ["session__offering"]
+    date_hierarchy = "created_at"
+    inlines = [ParticipantInline, PaymentInline]
+    actions = ["refund", "resend_confirmation", "mark_attended"]
+    fields = (
+        "reference",
+        "status",
+        "session",
+        "name",
+        "email",
+        "organization",
+        "seats",
+        "amount",
+        "hold_expires_at",
+        "refunds",
+        "booking_link",
+        "consent_at",
+        "confirmed_at",
+        "cancelled_at",
+        "created_at",
+    )
+    readonly_fields = tuple(f for f in fields if f not in {"name", "email", "organization"})
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # bookings come through the API, where the seat rules live
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, enrollment: Enrollment) -> str:
+        return (
+            f"{format_amount(enrollment.amount_cents, enrollment.currency)} {enrollment.currency}"
+        )
+
+    @admin.display(description="refunds")
+    def refunds(self, enrollment: Enrollment) -> str:
+        rows = Refund.objects.filter(payment__enrollment=enrollment).order_by("id")
+        return (
+            "; ".join(
+                f"{format_amount(r.amount_cents, r.currency)} {r.currency} "
+                f"({r.get_reason_display()}, {r.status})"
+                for r in rows
+            )
+            or "—"
+        )
+
+    @admin.display(description="booking page")
+    def booking_link(self, enrollment: Enrollment) -> str:
+        return format_html('<a href="{}">open</a>', booking_url(enrollment))
+
+    @admin.action(description="Refund (full or partial amount)")
+    def refund(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one booking to refund at a time.", messages.WARNING)
+            return None
+        enrollment = queryset.get()
+        refundable = refundable_cents(enrollment)
+        form = RefundForm(
+            request.POST if "apply" in request.POST else None,
+            initial={"amount": minor_units_to_decimal(refundable, enrollment.currency)},
+        )
+        if form.is_valid():
+            cents = decimal_to_minor_units(form.cleaned_data["amount"], enrollment.currency)
+            try:
+                enrollments.enrollment_refund(
+                    enrollment_id=enrollment.pk, amount_cents=cents, created_by=request.user
+                )
+            except DomainError as error:
+                fields = error.fields or {}
+                for message in fields.get("amount", [error.message]):
+                    form.add_error("amount", message)
+            else:
+                self.message_user(
+                    request, f"Refund for {enrollment.reference} is on its way.", messages.SUCCESS
+                )
+                return None
+        return TemplateResponse(
+            request,
+            "admin/enrollments/refund.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Refund {enrollment.reference}",
+                "enrollment": enrollment,
+                "refundable": format_amount(refundable, enrollment.currency),
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Send the confirmation again")
+    def resend_confirmation(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
+        sent = sum(
+            enrollments.enrollment_resend_confirmation(enrollment_id=pk)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"Confirmation queued again for {sent} booking(s).")
+
+    @admin.action(description="Mark participants as attended")
+    def mark_attended(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
+        count = enrollments.participants_mark_attended(
+            enrollment_ids=queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"{count} participant(s) marked as attended.")

@@ -128,3 +128,28 @@ def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
         yield sink
     finally:
         controller.stop()
+
+
+STRIPE_TEST_BASE = "https://stripe.test"
+
+
+@pytest.fixture
+def stripe_settings(settings: Any) -> Any:
+    """Stripe configured for stubbed HTTP (`responses`): nothing leaves the machine."""
+    from tests.stripe_payloads import WEBHOOK_SECRET
+
+    settings.STRIPE_SECRET_KEY = "sk_test_regard"
+    settings.STRIPE_API_BASE = STRIPE_TEST_BASE
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.PAYMENT_FLOW = "payment_intent"
+    return settings
+
+
+@pytest.fixture
+def eager_tasks() -> Iterator[None]:
+    """Tasks queued on commit run at once, in this process (unit tests; no broker)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_eager_propagates = False

@@ -3,6 +3,9 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
+from billing.models import Payment
+from enrollments.models import Enrollment
+from enrollments.references import new_token
 from workshops.models import Facilitator, Offering, Session, Topic
 
 
@@ -65,3 +68,39 @@ class SessionFactory(factory.django.DjangoModelFactory[Session]):
     location = "Online"
     meeting_link = "https://meet.example.org/private-room"
     capacity = 12
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory[Enrollment]):
+    class Meta:
+        model = Enrollment
+
+    session = factory.SubFactory(SessionFactory)
+    name = "Ada Lovelace"
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    seats = 1
+    status = Enrollment.Status.CONFIRMED
+    amount_cents = factory.LazyAttribute(lambda e: e.session.price_cents * e.seats)
+    currency = "EUR"
+    token = factory.LazyFunction(new_token)
+    reference = factory.Sequence(lambda n: f"ENR-T{n:05d}")
+    consent_at = factory.LazyFunction(timezone.now)
+    hold_expires_at = factory.LazyAttribute(
+        lambda e: (
+            timezone.now() + timedelta(minutes=30)
+            if e.status in (Enrollment.Status.PENDING_PAYMENT, Enrollment.Status.OFFERED)
+            else None
+        )
+    )
+
+
+class PaymentFactory(factory.django.DjangoModelFactory[Payment]):
+    class Meta:
+        model = Payment
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    attempt = factory.Sequence(lambda n: n + 1)
+    flow = Payment.Flow.PAYMENT_INTENT
+    status = Payment.Status.SUCCEEDED
+    amount_cents = factory.LazyAttribute(lambda p: p.enrollment.amount_cents)
+    currency = "EUR"
+    stripe_payment_intent_id = factory.Sequence(lambda n: f"pi_test_{n:08d}")

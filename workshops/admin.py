@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
+from enrollments.services.enrollments import session_cancel
 from workshops import selectors
 from workshops.models import Facilitator, Offering, Session, Topic
 from workshops.money import format_amount
@@ -98,8 +101,34 @@ class SessionAdmin(admin.ModelAdmin[Session]):
         ("Audience", {"fields": ["is_public", "organization"]}),
     ]
 
+    actions = ["cancel_sessions"]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
         return selectors.sessions_with_seats(super().get_queryset(request))
+
+    @admin.action(description="Cancel the selected sessions (refunds and emails everyone)")
+    def cancel_sessions(
+        self, request: HttpRequest, queryset: QuerySet[Session]
+    ) -> TemplateResponse | None:
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/workshops/session/cancel_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Cancel sessions",
+                    "sessions": queryset,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        told = sum(session_cancel(session_id=pk) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"{queryset.count()} session(s) cancelled; {told} booking(s) told and refunded.",
+            messages.SUCCESS,
+        )
+        return None
 
     @admin.display(description="seats taken", ordering="seats_taken")
     def seats_taken(self, session: Session) -> int:

@@ -14,3 +14,9 @@ def minor_units_to_decimal(amount: int, currency: str) -> Decimal:
 def format_amount(amount: int, currency: str) -> str:
     """`18000, "EUR"` -> `"180.00"`, as the HTTP contract shows money."""
     return str(minor_units_to_decimal(amount, currency))
+
+
+def decimal_to_minor_units(amount: Decimal, currency: str) -> int:
+    """`Decimal("180.50"), "EUR"` -> `18050`."""
+    exponent = _MINOR_UNIT_EXPONENT.get(currency.upper(), 2)
+    return int(amount.scaleb(exponent).to_integral_value())

@@ -2,23 +2,52 @@
 
 from datetime import datetime
 
-from django.db.models import F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
-from django.db.models.functions import Greatest
+from django.db.models import (
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from enrollments.models import Enrollment
 from workshops.models import Offering, Session
 
 
-def sessions_with_seats(queryset: QuerySet[Session] | None = None) -> QuerySet[Session]:
-    """Sessions annotated with `seats_taken` and `seats_left`.
+def seats_taken(*, now: datetime | None = None) -> Coalesce:
+    """Seats confirmed, plus seats held (pending payment or offered) whose hold has not lapsed.
 
-    The one place seats are counted: list endpoints, detail pages and the admin all read
-    these annotations, so when enrollments hold and confirm seats only this changes.
+    The one place seats are counted: the API, the admin and the capacity check under
+    the session's row lock all use it.
     """
+    taken = (
+        Enrollment.objects.filter(session=OuterRef("pk"))
+        .filter(
+            Q(status=Enrollment.Status.CONFIRMED)
+            | Q(status__in=Enrollment.HOLDING, hold_expires_at__gt=now or timezone.now())
+        )
+        .order_by()
+        .values("session")
+        .annotate(total=Sum("seats"))
+        .values("total")
+    )
+    return Coalesce(Subquery(taken, output_field=IntegerField()), Value(0))
+
+
+def sessions_with_seats(
+    queryset: QuerySet[Session] | None = None, *, now: datetime | None = None
+) -> QuerySet[Session]:
+    """Sessions annotated with `seats_taken` and `seats_left`."""
     sessions = Session.objects.all() if queryset is None else queryset
-    return sessions.annotate(
-        seats_taken=Value(0, output_field=IntegerField()),
-    ).annotate(seats_left=Greatest(F("capacity") - F("seats_taken"), Value(0)))
+    return sessions.annotate(seats_taken=seats_taken(now=now)).annotate(
+        seats_left=Greatest(F("capacity") - F("seats_taken"), Value(0))
+    )
 
 
 def _upcoming(sessions: QuerySet[Session], now: datetime) -> QuerySet[Session]:

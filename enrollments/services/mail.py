@@ -20,6 +20,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from enrollments.models import OutgoingMail
 
 logger = logging.getLogger(__name__)
@@ -84,18 +85,8 @@ def mail_queue(
                 mail.save()
         except IntegrityError:
             return None  # this email was owed once and is already in the outbox
-    transaction.on_commit(lambda: _kick(mail.pk))
+    enqueue_on_commit("enrollments.dispatch_outbox", mail_id=mail.pk)
     return mail
-
-
-def _kick(mail_id: int) -> None:
-    # Best effort: with the broker down the row stays queued and the minute sweep sends it.
-    from enrollments.tasks import dispatch_outbox
-
-    try:
-        dispatch_outbox.apply_async(kwargs={"mail_id": mail_id}, retry=False)
-    except Exception:
-        logger.warning("outbox: could not enqueue mail %s now; the sweep will send it", mail_id)
 
 
 def mail_send(*, mail_id: int) -> OutgoingMail.Status | None:
@@ -178,4 +169,4 @@ def mail_requeue(*, mail: OutgoingMail) -> None:
             last_error="",
             sent_at=None,
         )
-        transaction.on_commit(lambda: _kick(mail.pk))
+        enqueue_on_commit("enrollments.dispatch_outbox", mail_id=mail.pk)

@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from enrollments.models import OutgoingMail
 from enrollments.services import mail
 from enrollments.tasks import dispatch_outbox
 from tests.conftest import SmtpSink, free_port
+from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -35,14 +35,6 @@ TEMPLATES_FOR_TESTS = Path(__file__).resolve().parent.parent / "templates"
 @pytest.fixture(autouse=True)
 def note_template(settings):
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [TEMPLATES_FOR_TESTS]}]
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting after {seconds} s")
-        time.sleep(0.05)
 
 
 def queue_committed_note(to: str) -> OutgoingMail:

@@ -1,0 +1,100 @@
+"""Enrollment endpoints: create (throttled, idempotent), and the booking link's actions."""
+
+from http import HTTPStatus
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from billing.services import payment_block
+from enrollments import selectors
+from enrollments.idempotency import HEADER, idempotent
+from enrollments.serializers import (
+    EnrollmentCreatedOutput,
+    EnrollmentCreateInput,
+    EnrollmentOutput,
+    ParticipantsReplaceInput,
+    PaymentOutput,
+)
+from enrollments.services import enrollments
+
+
+def _detail(token: str) -> Response:
+    return Response(EnrollmentOutput(selectors.enrollment_by_token(token)).data)
+
+
+class EnrollmentCreateApi(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "enrollments"
+    error_statuses = (409, 503)
+
+    @extend_schema(
+        request=EnrollmentCreateInput,
+        responses={201: EnrollmentCreatedOutput},
+        parameters=[
+            OpenApiParameter(
+                HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="Retrying with the same key and body replays the first answer.",
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        def create() -> Response:
+            data = EnrollmentCreateInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            fields: dict[str, Any] = dict(data.validated_data)
+            fields["session_id"] = fields.pop("session").pk
+            fields.pop("consent")
+            enrollment, payment = enrollments.enrollment_create(**fields)
+            return Response(
+                EnrollmentCreatedOutput.build(enrollment, payment), status=HTTPStatus.CREATED
+            )
+
+        return idempotent(request.headers.get(HEADER), request.data, create)
+
+
+class EnrollmentDetailApi(APIView):
+    @extend_schema(responses={200: EnrollmentOutput})
+    def get(self, request: Request, token: str) -> Response:
+        return _detail(token)
+
+
+class EnrollmentCancelApi(APIView):
+    error_statuses = (409,)
+
+    @extend_schema(request=None, responses={200: EnrollmentOutput})
+    def post(self, request: Request, token: str) -> Response:
+        enrollment = selectors.enrollment_by_token(token)
+        enrollments.enrollment_cancel(enrollment_id=enrollment.pk)
+        return _detail(token)
+
+
+class EnrollmentParticipantsApi(APIView):
+    error_statuses = (409,)
+
+    @extend_schema(request=ParticipantsReplaceInput, responses={200: EnrollmentOutput})
+    def put(self, request: Request, token: str) -> Response:
+        enrollment = selectors.enrollment_by_token(token)
+        data = ParticipantsReplaceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollments.enrollment_replace_participants(
+            enrollment_id=enrollment.pk, participants=data.validated_data["participants"]
+        )
+        return _detail(token)
+
+
+class EnrollmentPayApi(APIView):
+    """A way to pay a held or offered seat: for a waitlist offer, or after leaving the page."""
+
+    error_statuses = (409, 503)
+
+    @extend_schema(request=None, responses={200: PaymentOutput})
+    def post(self, request: Request, token: str) -> Response:
+        enrollment = selectors.enrollment_by_token(token)
+        payment = enrollments.enrollment_pay(enrollment_id=enrollment.pk)
+        return Response(payment_block(payment))

@@ -1,0 +1,188 @@
+"""Input and output serializers of the enrollments API (kept apart, as STYLE.md asks)."""
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from billing.models import Payment, Refund
+from billing.services import payment_block
+from enrollments.models import Enrollment
+from enrollments.services.enrollments import ParticipantInput, cancellation_terms
+from workshops.models import Session
+from workshops.money import format_amount
+from workshops.serializers import SessionOutput
+
+MAX_SEATS = 100
+
+
+class ParticipantSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+
+
+def _validate_roster(participants: list[dict[str, str]]) -> list[ParticipantInput]:
+    if len(participants) > MAX_SEATS:
+        raise serializers.ValidationError(f"At most {MAX_SEATS} participants can be named.")
+    emails = [p["email"].lower() for p in participants]
+    if len(set(emails)) != len(emails):
+        raise serializers.ValidationError("Each participant needs their own email address.")
+    return [ParticipantInput(name=p["name"], email=p["email"]) for p in participants]
+
+
+class EnrollmentCreateInput(serializers.Serializer[Any]):
+    session = serializers.PrimaryKeyRelatedField(
+        queryset=Session.objects.filter(is_public=True, offering__is_published=True),
+        error_messages={
+            "does_not_exist": "We couldn't find this session. Please choose one from the catalog.",
+            "incorrect_type": "Please give the session's id as a number.",
+        },
+    )
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    organization = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    seats = serializers.IntegerField(min_value=1, max_value=MAX_SEATS, default=1)
+    participants = ParticipantSerializer(many=True, required=False)
+    join_waitlist = serializers.BooleanField(default=False)
+    consent = serializers.BooleanField()
+
+    def validate_consent(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError(
+                "Please agree to how we keep your details, so we can take your booking."
+            )
+        return value
+
+    def validate_participants(self, value: list[dict[str, str]]) -> list[ParticipantInput]:
+        return _validate_roster(value)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        participants = data.get("participants", [])
+        if len(participants) > data["seats"]:
+            raise serializers.ValidationError(
+                {
+                    "participants": [
+                        f"You booked {data['seats']} seat(s), so at most {data['seats']} "
+                        "participant(s) can be named."
+                    ]
+                }
+            )
+        return data
+
+
+class ParticipantsReplaceInput(serializers.Serializer[Any]):
+    participants = ParticipantSerializer(many=True)
+
+    def validate_participants(self, value: list[dict[str, str]]) -> list[ParticipantInput]:
+        return _validate_roster(value)
+
+
+class PaymentOutput(serializers.Serializer[Any]):
+    checkout_url = serializers.URLField(required=False)
+    client_secret = serializers.CharField(required=False)
+    payment_intent = serializers.CharField(required=False)
+
+
+class EnrollmentCreatedOutput(serializers.Serializer[Any]):
+    token = serializers.CharField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=Enrollment.Status.choices)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    hold_expires_at = serializers.DateTimeField(allow_null=True)
+    payment = PaymentOutput(allow_null=True)
+
+    @staticmethod
+    def build(enrollment: Enrollment, payment: Payment | None) -> dict[str, Any]:
+        return EnrollmentCreatedOutput(
+            {
+                "token": enrollment.token,
+                "reference": enrollment.reference,
+                "status": enrollment.status,
+                "amount": format_amount(enrollment.amount_cents, enrollment.currency),
+                "currency": enrollment.currency,
+                "hold_expires_at": enrollment.hold_expires_at,
+                "payment": payment_block(payment),
+            }
+        ).data
+
+
+class RefundOutput(serializers.Serializer[Any]):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "succeeded"])
+
+
+class CancellationOutput(serializers.Serializer[Any]):
+    can_cancel = serializers.BooleanField()
+    refund_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    full_refund_until = serializers.DateTimeField()
+
+
+class EnrollmentOutput(serializers.ModelSerializer[Enrollment]):
+    session = SessionOutput()
+    participants = ParticipantSerializer(many=True)
+    amount = serializers.SerializerMethodField()
+    payment = serializers.SerializerMethodField()
+    refund = serializers.SerializerMethodField()
+    cancellation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Enrollment
+        fields = [
+            "reference",
+            "status",
+            "session",
+            "name",
+            "email",
+            "organization",
+            "seats",
+            "participants",
+            "amount",
+            "currency",
+            "hold_expires_at",
+            "payment",
+            "refund",
+            "cancellation",
+        ]
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_amount(self, enrollment: Enrollment) -> str:
+        return format_amount(enrollment.amount_cents, enrollment.currency)
+
+    @extend_schema_field(PaymentOutput(allow_null=True))
+    def get_payment(self, enrollment: Enrollment) -> dict[str, str] | None:
+        if enrollment.status not in Enrollment.HOLDING:
+            return None
+        open_payments = [p for p in enrollment.payments.all() if p.status == Payment.Status.PENDING]
+        return payment_block(open_payments[0]) if open_payments else None
+
+    @extend_schema_field(RefundOutput(allow_null=True))
+    def get_refund(self, enrollment: Enrollment) -> dict[str, str] | None:
+        refunds = [
+            refund
+            for payment in enrollment.payments.all()
+            for refund in payment.refunds.all()
+            if refund.status != Refund.Status.FAILED
+        ]
+        if not refunds:
+            return None
+        pending = any(refund.status == Refund.Status.PENDING for refund in refunds)
+        return {
+            "amount": format_amount(sum(r.amount_cents for r in refunds), enrollment.currency),
+            "currency": enrollment.currency,
+            "status": "pending" if pending else "succeeded",
+        }
+
+    @extend_schema_field(CancellationOutput)
+    def get_cancellation(self, enrollment: Enrollment) -> dict[str, Any]:
+        terms = cancellation_terms(enrollment, now=timezone.now())
+        return {
+            "can_cancel": terms.can_cancel,
+            "refund_amount": format_amount(terms.refund_cents, enrollment.currency),
+            "full_refund_until": terms.full_refund_until,
+        }

@@ -1,0 +1,80 @@
+"""Small server-rendered pages for people who follow the links in our emails."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from billing.models import Payment
+from billing.services import refundable_cents
+from billing.stripe_client import PaymentUnavailable
+from config.errors import Conflict, NotFound
+from enrollments import selectors
+from enrollments.calendar import describe_when
+from enrollments.models import Enrollment
+from enrollments.serializers import EnrollmentOutput
+from enrollments.services import enrollments
+
+
+def _not_found(request: HttpRequest, error: NotFound) -> HttpResponse:
+    return render(request, "pages/not_found.html", {"message": error.message}, status=404)
+
+
+@require_GET
+def booking(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        enrollment = selectors.enrollment_by_token(token)
+    except NotFound as error:
+        return _not_found(request, error)
+    data = EnrollmentOutput(enrollment).data
+    return render(
+        request,
+        "pages/booking.html",
+        {
+            "enrollment": enrollment,
+            "data": data,
+            "when": describe_when(enrollment.session),
+            "can_pay_here": enrollment.status in Enrollment.HOLDING
+            and settings.PAYMENT_FLOW == Payment.Flow.CHECKOUT,
+            "just_paid": request.GET.get("paid") == "1",
+            "terms": enrollments.cancellation_terms(enrollment, now=timezone.now()),
+            "paid": refundable_cents(enrollment) > 0,
+        },
+    )
+
+
+@require_POST
+def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        enrollment = selectors.enrollment_by_token(token)
+    except NotFound as error:
+        return _not_found(request, error)
+    if request.POST.get("confirm") != "yes":
+        messages.warning(request, "Please tick the box to confirm that you want to cancel.")
+        return redirect("booking", token=token)
+    try:
+        enrollments.enrollment_cancel(enrollment_id=enrollment.pk)
+    except Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Your booking is cancelled. We've sent you an email about it.")
+    return redirect("booking", token=token)
+
+
+@require_POST
+def booking_pay(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        enrollment = selectors.enrollment_by_token(token)
+    except NotFound as error:
+        return _not_found(request, error)
+    try:
+        payment = enrollments.enrollment_pay(enrollment_id=enrollment.pk)
+    except (Conflict, PaymentUnavailable) as error:
+        messages.error(request, error.message)
+        return redirect("booking", token=token)
+    if payment.checkout_url:
+        return HttpResponseRedirect(payment.checkout_url)
+    messages.info(request, "Please complete the payment in the practice's booking app.")
+    return redirect("booking", token=token)

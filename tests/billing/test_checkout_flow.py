@@ -1,0 +1,162 @@
+"""The hosted Checkout flow (localstripe has no Checkout): stubbed HTTP, real-shaped objects."""
+
+import json
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+import responses
+import time_machine
+from django.utils import timezone
+
+from billing.models import Payment
+from billing.services import payments_reconcile
+from enrollments.models import Enrollment
+from tests.conftest import STRIPE_TEST_BASE
+from tests.factories import SessionFactory
+from tests.stripe_payloads import checkout_session, form, payment_intent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def checkout_flow(stripe_settings):
+    stripe_settings.PAYMENT_FLOW = "checkout"
+    stripe_settings.SITE_URL = "https://book.example.org"
+
+
+@pytest.fixture
+def stripe_checkout():
+    created = {}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
+
+        def create(request):
+            params = form(request)
+            created.update(
+                checkout_session(
+                    amount=int(params["line_items[0][price_data][unit_amount]"])
+                    * int(params["line_items[0][quantity]"]),
+                    reference=params["client_reference_id"],
+                )
+            )
+            return (200, {}, json.dumps(created))
+
+        stub.add_callback(
+            responses.POST, f"{STRIPE_TEST_BASE}/v1/checkout/sessions", callback=create
+        )
+        yield stub, created
+
+
+def test_checkout_sends_stripe_what_it_needs_and_nothing_personal(api, stripe_checkout):
+    stub, created = stripe_checkout
+    session = SessionFactory.create(
+        offering__price_cents=18000, offering__title="Regard in Practice"
+    )
+
+    with time_machine.travel(timezone.now(), tick=False):
+        response = api.post(
+            "/api/v1/enrollments/",
+            {
+                "session": session.id,
+                "name": "Ada Lovelace",
+                "email": "ada@example.org",
+                "seats": 2,
+                "consent": True,
+            },
+            format="json",
+        )
+        now = timezone.now()
+
+    assert response.status_code == HTTPStatus.CREATED
+    enrollment = Enrollment.objects.get()
+    assert response.json()["payment"] == {"checkout_url": created["url"]}
+    request = stub.calls[0].request
+    params = form(request)
+    assert request.headers["Idempotency-Key"] == f"enrollment-{enrollment.pk}-payment-1"
+    assert params["mode"] == "payment"
+    assert params["line_items[0][quantity]"] == "2"
+    assert params["line_items[0][price_data][unit_amount]"] == "18000"
+    assert params["line_items[0][price_data][currency]"] == "eur"
+    assert params["line_items[0][price_data][product_data][name]"].startswith("Regard in Practice")
+    assert params["client_reference_id"] == enrollment.reference
+    assert params["metadata[enrollment_reference]"] == enrollment.reference
+    assert params["payment_intent_data[metadata][enrollment_reference]"] == enrollment.reference
+    booking = f"https://book.example.org/enrollments/{enrollment.token}/"
+    assert params["success_url"] == booking + "?paid=1"
+    assert params["cancel_url"] == booking
+    # The hold is 30 minutes; Stripe needs a little more, and a late payment is handled.
+    assert int(params["expires_at"]) == int((now + timedelta(minutes=31)).timestamp())
+    assert params["customer_email"] == "ada@example.org"  # receipts come from Stripe
+    assert not any("Lovelace" in value for value in params.values())
+    payment = Payment.objects.get()
+    assert (payment.flow, payment.stripe_checkout_session_id) == (
+        "checkout",
+        created["id"],
+    )
+
+
+def test_checkout_expiry_follows_a_hold_longer_than_stripes_minimum(api, stripe_checkout, settings):
+    stub, _created = stripe_checkout
+    settings.ENROLLMENT_HOLD_MINUTES = 60
+    session = SessionFactory.create()
+
+    api.post(
+        "/api/v1/enrollments/",
+        {"session": session.id, "name": "Ada", "email": "ada@example.org", "consent": True},
+        format="json",
+    )
+
+    enrollment = Enrollment.objects.get()
+    sent = int(form(stub.calls[0].request)["expires_at"])
+    assert enrollment.hold_expires_at is not None
+    assert sent == int(enrollment.hold_expires_at.timestamp())
+
+
+def test_reconcile_applies_a_payment_whose_webhook_never_came(stripe_checkout, api):
+    stub, created = stripe_checkout
+    session = SessionFactory.create()
+    api.post(
+        "/api/v1/enrollments/",
+        {"session": session.id, "name": "Ada", "email": "ada@example.org", "consent": True},
+        format="json",
+    )
+    paid = {
+        **created,
+        "status": "complete",
+        "payment_status": "paid",
+        "payment_intent": "pi_test_reconciled",
+    }
+    stub.add(responses.GET, f"{STRIPE_TEST_BASE}/v1/checkout/sessions/{paid['id']}", json=paid)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+        assert payments_reconcile()["payments"] == 1
+
+    assert Enrollment.objects.get().status == Enrollment.Status.CONFIRMED
+    assert Payment.objects.get().stripe_payment_intent_id == "pi_test_reconciled"
+
+
+def test_reconcile_asks_about_payment_intents_too(api, settings):
+    settings.PAYMENT_FLOW = "payment_intent"
+    session = SessionFactory.create()
+    with responses.RequestsMock() as stub:
+        intent = payment_intent(amount=session.price_cents)
+        stub.add(responses.POST, f"{STRIPE_TEST_BASE}/v1/payment_intents", json=intent)
+        api.post(
+            "/api/v1/enrollments/",
+            {"session": session.id, "name": "Ada", "email": "ada@example.org", "consent": True},
+            format="json",
+        )
+        enrollment = Enrollment.objects.get()
+        stub.add(
+            responses.GET,
+            f"{STRIPE_TEST_BASE}/v1/payment_intents/{intent['id']}",
+            json={
+                **intent,
+                "status": "succeeded",
+                "metadata": {"enrollment_reference": enrollment.reference},
+            },
+        )
+        with time_machine.travel(timezone.now() + timedelta(minutes=11)):
+            payments_reconcile()
+
+    assert Enrollment.objects.get().status == Enrollment.Status.CONFIRMED

@@ -1,0 +1,89 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from enrollments.models import Enrollment, OutgoingMail
+from enrollments.services import enrollments
+from enrollments.tasks import expire_holds
+from tests.factories import EnrollmentFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = Enrollment.Status
+
+
+def test_lapsed_holds_expire_and_the_seat_goes_to_the_first_waiting_person():
+    session = SessionFactory.create(capacity=1)
+    hold = EnrollmentFactory.create(session=session, status=Status.PENDING_PAYMENT)
+    first = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
+    second = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        assert expire_holds() == 1
+        offered_at = timezone.now()
+
+    hold.refresh_from_db()
+    first.refresh_from_db()
+    assert hold.status == Status.EXPIRED
+    assert first.status == Status.OFFERED
+    assert first.hold_expires_at == pytest.approx(
+        offered_at + timedelta(minutes=30), abs=timedelta(seconds=5)
+    )
+    assert Enrollment.objects.get(pk=second.pk).status == Status.WAITLISTED
+    kinds = dict(OutgoingMail.objects.values_list("to", "kind"))
+    assert kinds == {hold.email: "hold_expired", first.email: "waitlist_offer"}
+
+
+def test_an_offer_that_lapses_goes_to_the_next_person():
+    session = SessionFactory.create(capacity=1)
+    offered = EnrollmentFactory.create(session=session, status=Status.OFFERED)
+    nxt = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        enrollments.holds_expire()
+
+    assert Enrollment.objects.get(pk=offered.pk).status == Status.EXPIRED
+    assert Enrollment.objects.get(pk=nxt.pk).status == Status.OFFERED
+
+
+def test_the_waitlist_skips_entries_too_large_for_the_freed_seats():
+    session = SessionFactory.create(capacity=3)
+    leaving = EnrollmentFactory.create(session=session, seats=1)
+    EnrollmentFactory.create(session=session, seats=2)
+    group = EnrollmentFactory.create(session=session, seats=3, status=Status.WAITLISTED)
+    single = EnrollmentFactory.create(session=session, seats=1, status=Status.WAITLISTED)
+
+    enrollments.enrollment_cancel(enrollment_id=leaving.pk)
+
+    assert Enrollment.objects.get(pk=group.pk).status == Status.WAITLISTED
+    assert Enrollment.objects.get(pk=single.pk).status == Status.OFFERED
+
+
+def test_a_free_session_confirms_the_waiting_person_at_once():
+    session = SessionFactory.create(capacity=1, offering__price_cents=0)
+    leaving = EnrollmentFactory.create(session=session)
+    waiting = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
+
+    enrollments.enrollment_cancel(enrollment_id=leaving.pk)
+
+    assert Enrollment.objects.get(pk=waiting.pk).status == Status.CONFIRMED
+
+
+def test_holds_that_have_not_lapsed_stay():
+    hold = EnrollmentFactory.create(status=Status.PENDING_PAYMENT)
+
+    assert enrollments.holds_expire() == 0
+    assert Enrollment.objects.get(pk=hold.pk).status == Status.PENDING_PAYMENT
+
+
+def test_no_offers_once_enrollment_has_closed():
+    session = SessionFactory.create(capacity=1, starts_at=timezone.now() + timedelta(minutes=20))
+    EnrollmentFactory.create(session=session, status=Status.PENDING_PAYMENT)
+    waiting = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        enrollments.holds_expire()
+
+    assert Enrollment.objects.get(pk=waiting.pk).status == Status.WAITLISTED

@@ -1,0 +1,92 @@
+"""The whole payment path against real parts: the official stripe library and localstripe
+(a Stripe stand-in that signs and delivers webhooks), a live server, a Celery worker on
+Redis and an SMTP server on loopback."""
+
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+import requests
+import stripe
+from django.utils import timezone
+
+from billing.models import Payment, StripeEvent
+from enrollments.models import Enrollment
+from enrollments.services import enrollments
+from tests.factories import SessionFactory
+from tests.integration.conftest import wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+def booking(live_server, localstripe, celery_worker, smtp_sink):
+    localstripe.deliver_webhooks_to(f"{live_server.url}/api/v1/billing/stripe/webhook/")
+
+    def book(**extra):
+        session = SessionFactory.create(capacity=5, offering__price_cents=18000)
+        response = requests.post(
+            f"{live_server.url}/api/v1/enrollments/",
+            json={
+                "session": session.id,
+                "name": "Ada Lovelace",
+                "email": "ada@example.org",
+                "consent": True,
+                **extra,
+            },
+            timeout=30,
+        )
+        assert response.status_code == HTTPStatus.CREATED, response.text
+        return response.json()
+
+    return book
+
+
+def test_a_card_payment_confirms_the_booking_and_the_emails_go_out(booking, localstripe, smtp_sink):
+    created = booking(
+        seats=2,
+        participants=[
+            {"name": "Ada Lovelace", "email": "ada@example.org"},
+            {"name": "Bo Hansen", "email": "bo@example.org"},
+        ],
+    )
+    intent_id = created["payment"]["payment_intent"]
+    client = localstripe.client()
+
+    # What Stripe Elements does in the person's browser.
+    client.v1.payment_intents.update(intent_id, params={"payment_method": "pm_card_visa"})
+    assert client.v1.payment_intents.confirm(intent_id).status == "succeeded"
+
+    wait_until(lambda: Enrollment.objects.get().status == Enrollment.Status.CONFIRMED)
+    wait_until(lambda: len(smtp_sink.messages) == 2)
+    assert sorted(m["To"] for m in smtp_sink.messages) == ["ada@example.org", "bo@example.org"]
+    assert all(
+        any(part.get_filename() == "session.ics" for part in m.iter_attachments())
+        for m in smtp_sink.messages
+    )
+    event = StripeEvent.objects.get(type="payment_intent.succeeded")
+    assert event.result == "confirmed"
+    assert Payment.objects.get().status == Payment.Status.SUCCEEDED
+
+
+def test_a_declined_card_leaves_the_hold_pending_and_then_expired(booking, localstripe):
+    created = booking()
+    intent_id = created["payment"]["payment_intent"]
+    client = localstripe.client()
+    client.v1.payment_intents.update(
+        intent_id, params={"payment_method": "pm_card_chargeCustomerFail"}
+    )
+
+    with pytest.raises(stripe.CardError):
+        client.v1.payment_intents.confirm(intent_id)
+
+    wait_until(lambda: StripeEvent.objects.filter(type="payment_intent.payment_failed").exists())
+    wait_until(lambda: StripeEvent.objects.get().processed_at is not None)
+    enrollment = Enrollment.objects.get()
+    assert enrollment.status == Enrollment.Status.PENDING_PAYMENT
+    assert Payment.objects.get().last_error == "Your card was declined."
+
+    enrollments.holds_expire(now=timezone.now() + timedelta(minutes=31))
+
+    enrollment.refresh_from_db()
+    assert enrollment.status == Enrollment.Status.EXPIRED
