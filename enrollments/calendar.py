@@ -15,7 +15,6 @@ def session_calendar(
     *,
     meeting_link: str = "",
     cancelled: bool = False,
-    sequence: int = 0,
 ) -> Attachment:
     """One event per session (stable UID); a later file with a higher SEQUENCE replaces it."""
     zone = zoneinfo.ZoneInfo(session.timezone)
@@ -26,7 +25,7 @@ def session_calendar(
 
     event = icalendar.Event()
     event.add("uid", f"session-{session.pk}@regard")
-    event.add("sequence", sequence)
+    event.add("sequence", session.calendar_sequence)
     event.add("dtstamp", timezone.now())
     event.add("dtstart", session.starts_at.astimezone(zone))
     event.add("dtend", session.ends_at.astimezone(zone))

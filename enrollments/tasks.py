@@ -27,3 +27,8 @@ def dispatch_outbox(mail_id: int | None = None) -> None:
 @shared_task(name="enrollments.expire_holds")
 def expire_holds() -> int:
     return enrollments.holds_expire()
+
+
+@shared_task(name="enrollments.send_reminders")
+def send_reminders() -> int:
+    return enrollments.reminders_send_due()

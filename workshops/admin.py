@@ -1,10 +1,13 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from enrollments.services.enrollments import session_cancel
+from enrollments.services.enrollments import session_cancel, session_notify_change
 from workshops import selectors
 from workshops.models import Facilitator, Offering, Session, Topic
 from workshops.money import format_amount
@@ -23,8 +26,15 @@ class FacilitatorAdmin(admin.ModelAdmin[Facilitator]):
     search_fields = ["name", "credentials"]
 
 
+# Meeting links are typed without a scheme often enough; assume the secure one.
+URL_FIELDS: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
+
+
 class SessionInline(admin.TabularInline[Session, Offering]):
     model = Session
+    formfield_overrides = URL_FIELDS
     extra = 0
     fields = [
         "starts_at",
@@ -38,6 +48,11 @@ class SessionInline(admin.TabularInline[Session, Offering]):
         "organization",
     ]
     show_change_link = True
+
+    def has_change_permission(self, request: HttpRequest, obj: Offering | None = None) -> bool:
+        # New dates are added here; a date people have booked is changed on its own page,
+        # where the change is sent to them.
+        return False
 
 
 @admin.register(Offering)
@@ -90,6 +105,7 @@ class SessionAdmin(admin.ModelAdmin[Session]):
     date_hierarchy = "starts_at"
     list_select_related = ["offering"]
     autocomplete_fields = ["offering"]
+    formfield_overrides = URL_FIELDS
     fieldsets = [
         (None, {"fields": ["offering", "title", "status"]}),
         ("When", {"fields": ["starts_at", "ends_at", "timezone", "enrollment_closes_at"]}),
@@ -105,6 +121,21 @@ class SessionAdmin(admin.ModelAdmin[Session]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
         return selectors.sessions_with_seats(super().get_queryset(request))
+
+    def save_model(self, request: HttpRequest, obj: Session, form: Any, change: bool) -> None:
+        cancelling = (
+            change and "status" in form.changed_data and obj.status == Session.Status.CANCELLED
+        )
+        if cancelling:
+            obj.status = form.initial["status"]  # cancelling is the service's, with its refunds
+        super().save_model(request, obj, form, change)
+        if cancelling:
+            told = session_cancel(session_id=obj.pk)
+            self.message_user(request, f"Session cancelled; {told} booking(s) told and refunded.")
+        elif change:
+            told = session_notify_change(session_id=obj.pk, changed=form.changed_data)
+            if told:
+                self.message_user(request, f"The change was sent to {told} person(s).")
 
     @admin.action(description="Cancel the selected sessions (refunds and emails everyone)")
     def cancel_sessions(

@@ -139,6 +139,11 @@ class Session(models.Model):
         null=True, blank=True, help_text="Leave empty to close enrollment when the session starts."
     )
     waitlist_enabled = models.BooleanField("waitlist", default=True)
+    calendar_sequence = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Raised whenever people are sent a changed calendar entry (RFC 5545 SEQUENCE).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -55,6 +55,8 @@ def mail_queue(
 
     With a `dedupe_key` already used, nothing is queued and None is returned.
     """
+    if dedupe_key is not None and OutgoingMail.objects.filter(dedupe_key=dedupe_key).exists():
+        return None  # the usual case for a periodic job; the unique key settles races
     full_context = {
         "site_url": settings.SITE_URL,
         "practice_name": settings.PRACTICE_NAME,

@@ -1,0 +1,25 @@
+"""DESIGN.md's jobs table: every task exists under exactly its name, periodic ones on beat."""
+
+import pytest
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+JOBS = {
+    "enrollments.dispatch_outbox": 60.0,
+    "enrollments.expire_holds": 60.0,
+    "enrollments.send_reminders": 3600.0,
+    "billing.process_stripe_event": None,  # on webhook
+    "billing.reconcile_payments": 3600.0,
+}
+
+
+@pytest.mark.parametrize(("name", "every"), JOBS.items())
+def test_each_job_is_registered_and_scheduled(name, every):
+    celery_app.loader.import_default_modules()
+
+    assert name in celery_app.tasks
+    schedules = {
+        entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }
+    assert schedules.get(name) == every
