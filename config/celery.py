@@ -5,7 +5,10 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import task_prerun
 from django.db import transaction
+
+from config.logs import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -39,3 +42,9 @@ def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
             )
 
     transaction.on_commit(kick)
+
+
+@task_prerun.connect
+def _log_with_task_id(task_id: str | None = None, **kwargs: Any) -> None:
+    # A worker's log lines carry the task's id where a web process's carry the request's.
+    request_id.set(task_id or "-")

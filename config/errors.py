@@ -17,6 +17,7 @@ from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 
@@ -82,6 +83,31 @@ _MESSAGES: dict[str, str] = {
 _CODES: dict[str, str] = {"parse_error": "malformed_request", "permission_denied": "forbidden"}
 
 
+def flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as one flat map: `{"participants.1.email": ["Enter a valid…"]}`.
+
+    Clients get the one documented shape, however deep the field sits.
+    """
+    if isinstance(detail, dict):
+        items: Any = detail.items()
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        items = ((str(index), item) for index, item in enumerate(detail))
+    else:
+        messages = detail if isinstance(detail, list) else [detail]
+        return {prefix or "non_field_errors": [str(message) for message in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in items:
+        if value in ({}, []):
+            continue  # a list item without errors
+        if key == api_settings.NON_FIELD_ERRORS_KEY and prefix:
+            name = prefix  # "participants" must be a list: said of the field itself
+        else:
+            name = f"{prefix}.{key}" if prefix else str(key)
+        for field, messages in flatten_field_errors(value, name).items():
+            flat.setdefault(field, []).extend(messages)
+    return flat
+
+
 def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
@@ -114,9 +140,7 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     default_code = exc.default_code
     code = _CODES.get(default_code, default_code)
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail
-        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
-        body = error_body("invalid", _MESSAGES["invalid"], fields)
+        body = error_body("invalid", _MESSAGES["invalid"], flatten_field_errors(exc.detail))
     else:
         body = error_body(code, _MESSAGES.get(default_code, str(exc.detail)))
 

@@ -4,10 +4,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
 
-admin.site.site_header = "Regard — practice administration"
-admin.site.site_title = "Regard admin"
-admin.site.index_title = "The practice"
-
 urlpatterns = [
     path("api/v1/", include("workshops.urls")),
     path("api/v1/", include("enrollments.urls")),

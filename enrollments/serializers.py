@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,7 +12,7 @@ from enrollments.models import Enrollment
 from enrollments.services.enrollments import ParticipantInput, cancellation_terms
 from workshops.models import Session
 from workshops.money import format_amount
-from workshops.serializers import SessionOutput
+from workshops.serializers import MONEY, MoneyField, SessionOutput
 
 MAX_SEATS = 100
 
@@ -91,7 +90,7 @@ class EnrollmentCreatedOutput(serializers.Serializer[Any]):
     token = serializers.CharField()
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=Enrollment.Status.choices)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = MoneyField()
     currency = serializers.CharField()
     hold_expires_at = serializers.DateTimeField(allow_null=True)
     payment = PaymentOutput(allow_null=True)
@@ -112,14 +111,14 @@ class EnrollmentCreatedOutput(serializers.Serializer[Any]):
 
 
 class RefundOutput(serializers.Serializer[Any]):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = MoneyField()
     currency = serializers.CharField()
     status = serializers.ChoiceField(choices=["pending", "succeeded"])
 
 
 class CancellationOutput(serializers.Serializer[Any]):
     can_cancel = serializers.BooleanField()
-    refund_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    refund_amount = MoneyField()
     full_refund_until = serializers.DateTimeField()
 
 
@@ -150,7 +149,7 @@ class EnrollmentOutput(serializers.ModelSerializer[Enrollment]):
             "cancellation",
         ]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(MONEY)
     def get_amount(self, enrollment: Enrollment) -> str:
         return format_amount(enrollment.amount_cents, enrollment.currency)
 

@@ -1,15 +1,36 @@
 """Public catalog endpoints: read-only, paginated, filtered by validated query strings."""
 
+from typing import Any
+
+from django.core.cache import cache
 from django.db.models import QuerySet
 from rest_framework import generics
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from workshops import selectors
+from workshops.cache import cache_seconds, cached_answer_key
 from workshops.filters import OfferingFilter, SessionFilter
 from workshops.models import Offering, Session
 from workshops.serializers import OfferingDetailOutput, OfferingListOutput, SessionOutput
 
 
-class OfferingListApi(generics.ListAPIView[Offering]):
+class CachedGetMixin:
+    """Serves a recent identical answer from the cache (see workshops/cache.py); the
+    ConditionalGetMiddleware then turns a matching `If-None-Match` into a 304."""
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = cached_answer_key(request.get_full_path())
+        data = cache.get(key) if cache_seconds() else None
+        if data is not None:
+            return Response(data)
+        response: Response = super().get(request, *args, **kwargs)  # type: ignore[misc]
+        if response.status_code == 200 and cache_seconds():
+            cache.set(key, response.data, cache_seconds())
+        return response
+
+
+class OfferingListApi(CachedGetMixin, generics.ListAPIView[Offering]):
     serializer_class = OfferingListOutput
     filterset_class = OfferingFilter
 
@@ -17,7 +38,7 @@ class OfferingListApi(generics.ListAPIView[Offering]):
         return selectors.published_offerings()
 
 
-class OfferingDetailApi(generics.RetrieveAPIView[Offering]):
+class OfferingDetailApi(CachedGetMixin, generics.RetrieveAPIView[Offering]):
     serializer_class = OfferingDetailOutput
     lookup_field = "slug"
 
@@ -25,7 +46,7 @@ class OfferingDetailApi(generics.RetrieveAPIView[Offering]):
         return selectors.published_offering_with_sessions()
 
 
-class SessionListApi(generics.ListAPIView[Session]):
+class SessionListApi(CachedGetMixin, generics.ListAPIView[Session]):
     serializer_class = SessionOutput
     filterset_class = SessionFilter
 
@@ -33,7 +54,7 @@ class SessionListApi(generics.ListAPIView[Session]):
         return selectors.upcoming_public_sessions()
 
 
-class SessionDetailApi(generics.RetrieveAPIView[Session]):
+class SessionDetailApi(CachedGetMixin, generics.RetrieveAPIView[Session]):
     serializer_class = SessionOutput
 
     def get_queryset(self) -> QuerySet[Session]:

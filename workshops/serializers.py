@@ -3,12 +3,19 @@
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from workshops.models import Facilitator, Offering, Session, Topic
 from workshops.money import format_amount
+
+# Money leaves as a decimal string ("180.00"), never a float (DESIGN.md, HTTP contract).
+MONEY = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$", "example": "180.00"}
+
+
+@extend_schema_field(MONEY)
+class MoneyField(serializers.CharField):
+    """An amount already formatted by `workshops.money.format_amount`."""
 
 
 class TopicOutput(serializers.ModelSerializer[Topic]):
@@ -55,7 +62,7 @@ class SessionOutput(serializers.ModelSerializer[Session]):
             "waitlist_open",
         ]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(MONEY)
     def get_price(self, session: Session) -> str:
         return format_amount(session.price_cents, session.offering.currency)
 
@@ -94,7 +101,7 @@ class OfferingListOutput(serializers.ModelSerializer[Offering]):
             "next_session_starts_at",
         ]
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
+    @extend_schema_field(MONEY)
     def get_price(self, offering: Offering) -> str:
         return format_amount(offering.price_cents, offering.currency)
 

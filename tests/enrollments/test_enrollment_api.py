@@ -196,7 +196,7 @@ def test_stripe_down_releases_the_hold_and_answers_503(api):
         ({"consent": False}, "consent"),
         ({"consent": "maybe"}, "consent"),
         ({"participants": "everyone"}, "participants"),
-        ({"participants": [{"name": "Bo"}]}, "participants"),
+        ({"participants": [{"name": "Bo"}]}, "participants.0.email"),
         (
             {"seats": 1, "participants": [{"name": "A", "email": "a@example.org"}] * 2},
             "participants",

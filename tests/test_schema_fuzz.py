@@ -1,0 +1,60 @@
+"""Schema fuzzing (schemathesis): every public operation with generated input, bounded in
+examples. No answer may be a 5xx other than the documented 503s, and every answer must
+match what the schema says (status, content type, body)."""
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.throttling import ScopedRateThrottle
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from config.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture(autouse=True)
+def catalog(db, monkeypatch):
+    # As Django's test client does: requests must not close the test's database connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    call_command("seed_demo", verbosity=0)
+    # Throttling is tested on its own; here it would only hide the other answers.
+    rates = dict.fromkeys(ScopedRateThrottle.THROTTLE_RATES, "100000/minute")
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+def test_every_operation_answers_as_documented(case):
+    response = case.call()
+    if response.status_code == 503:
+        # Payments are unavailable in this test (no Stripe configured): documented, not a bug.
+        assert response.json()["code"] == "payment_unavailable"
+        return
+    case.validate_response(response, checks=CHECKS)
