@@ -17,6 +17,7 @@ from schemathesis.checks import (
 )
 
 from config.wsgi import application
+from tests.conftest import IN_CI
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 CHECKS = [
@@ -44,6 +45,8 @@ def catalog(db, monkeypatch):
 @schema.parametrize()
 @settings(
     max_examples=30,
+    # Reproducible in CI (main stays green for a known reason); exploring on developers' runs.
+    derandomize=IN_CI,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

@@ -1,5 +1,9 @@
 """Query-string filters of the catalog endpoints; an invalid value is a 400 with field errors."""
 
+from datetime import UTC, datetime
+from typing import Any
+
+from django import forms
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
@@ -43,12 +47,33 @@ class OfferingFilter(filters.FilterSet):
         return queryset.filter(next_session_starts_at__isnull=value != "true")  # type: ignore[misc]
 
 
+class CalendarDateTimeField(forms.DateTimeField):
+    """A date and time a calendar can hold: `0060-06-14T20:46:59-02:03` is not one (its UTC
+    moment falls before year 1, which would crash the query instead of answering 400)."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            in_range = 1900 <= moment.astimezone(UTC).year <= 9999
+        except (OverflowError, ValueError):
+            in_range = False
+        if not in_range:
+            raise forms.ValidationError("Please give a date between the years 1900 and 9999.")
+        return moment
+
+
+class CalendarDateTimeFilter(filters.DateTimeFilter):
+    field_class = CalendarDateTimeField
+
+
 class SessionFilter(filters.FilterSet):
     offering = filters.ModelChoiceFilter(
         queryset=Offering.objects.filter(is_published=True), to_field_name="slug"
     )
-    starts_after = filters.DateTimeFilter(field_name="starts_at", lookup_expr="gte")
-    starts_before = filters.DateTimeFilter(field_name="starts_at", lookup_expr="lte")
+    starts_after = CalendarDateTimeFilter(field_name="starts_at", lookup_expr="gte")
+    starts_before = CalendarDateTimeFilter(field_name="starts_at", lookup_expr="lte")
 
     class Meta:
         model = Session

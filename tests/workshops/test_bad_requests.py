@@ -25,6 +25,21 @@ pytestmark = pytest.mark.django_db
         ("get", "/api/v1/sessions/?starts_after=yesterday", 400, "invalid", "starts_after"),
         ("get", "/api/v1/sessions/?starts_before=2026-13-45", 400, "invalid", "starts_before"),
         ("get", "/api/v1/sessions/?offering=no-such-offering", 400, "invalid", "offering"),
+        # Found by the schema fuzzer: its UTC moment falls before year 1.
+        (
+            "get",
+            "/api/v1/sessions/?starts_before=0060-06-14T20%3A46%3A59-02%3A03",
+            400,
+            "invalid",
+            "starts_before",
+        ),
+        (
+            "get",
+            "/api/v1/sessions/?starts_after=9999-12-31T23%3A59%3A59-05%3A00",
+            400,
+            "invalid",
+            "starts_after",
+        ),
         ("get", "/api/v1/sessions/999999/", 404, "not_found", None),
         ("get", "/api/v1/sessions/not-a-number/", 404, "not_found", None),
         ("get", "/api/v1/sessions/99999999999999999999999/", 404, "not_found", None),
