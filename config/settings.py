@@ -146,6 +146,17 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Regard <hello@localh
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PRACTICE_NAME = env.str("PRACTICE_NAME", default="Regard")
 PRACTICE_NOTIFY_EMAIL = env.str("PRACTICE_NOTIFY_EMAIL", default="practice@localhost")
+# Shown to someone whose inquiry contains crisis language, in the API response and in the
+# acknowledgement email. Set it to the services of the places the practice serves.
+CRISIS_SUPPORT_TEXT = env.str(
+    "CRISIS_SUPPORT_TEXT",
+    default=(
+        "If you are in danger right now, call your local emergency number: 112 in Europe, "
+        "911 in the US. You can also talk to someone at a crisis line, day or night: "
+        "988 in the US, 113 (or 0800-0113) in the Netherlands, "
+        "Samaritans on 116 123 in the UK and Ireland."
+    ),
+)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")

@@ -10,6 +10,7 @@ admin.site.index_title = "The practice"
 
 urlpatterns = [
     path("api/v1/", include("workshops.urls")),
+    path("api/v1/", include("enrollments.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", health.healthz, name="healthz"),

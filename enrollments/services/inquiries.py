@@ -1,12 +1,113 @@
-"""Inquiries: moving them through the practice's pipeline, with a history of every step."""
+"""Inquiries: taking them in and moving them through the practice's pipeline.
 
+What people write stays out of logs and error reports (DESIGN.md invariant 6): only the
+reference is logged, and the functions that hold the text hide their local variables
+from Django's error reports with `sensitive_variables`.
+"""
+
+import logging
+
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from config.errors import Conflict, InvalidInput
-from enrollments.models import Inquiry, InquiryNote, InquiryStatusChange
+from enrollments import crisis
+from enrollments.models import Inquiry, InquiryNote, InquiryStatusChange, new_inquiry_reference
+from enrollments.services.mail import mail_queue
+from workshops.models import Offering
+
+logger = logging.getLogger(__name__)
+
+# A fresh reference collides with about one in a billion; five in a row means a bug.
+REFERENCE_ATTEMPTS = 5
+
+
+@sensitive_variables()
+def inquiry_submit(
+    *,
+    kind: str,
+    name: str,
+    email: str,
+    message: str,
+    phone: str = "",
+    organization: str = "",
+    team_size: int | None = None,
+    offering: Offering | None = None,
+    preferred_dates: str = "",
+    source: str = Inquiry.Source.FORM,
+) -> Inquiry:
+    """Store an inquiry the person consented to send, and queue both emails it owes."""
+    with transaction.atomic():
+        now = timezone.now()
+        inquiry = Inquiry(
+            kind=kind,
+            name=name,
+            email=email,
+            phone=phone,
+            organization=organization,
+            team_size=team_size,
+            offering=offering,
+            preferred_dates=preferred_dates,
+            message=message,
+            urgent=crisis.mentions_crisis(message),
+            source=source,
+            consent_at=now,
+            created_at=now,
+            status_changed_at=now,
+        )
+        _insert_with_fresh_reference(inquiry)
+        InquiryStatusChange.objects.create(inquiry=inquiry, to_status=inquiry.status, at=now)
+        _queue_emails(inquiry)
+    logger.info(
+        "inquiry %s received (%s%s)",
+        inquiry.reference,
+        inquiry.kind,
+        ", urgent" if inquiry.urgent else "",
+    )
+    return inquiry
+
+
+def _insert_with_fresh_reference(inquiry: Inquiry) -> None:
+    for _ in range(REFERENCE_ATTEMPTS):
+        inquiry.reference = new_inquiry_reference()
+        try:
+            with transaction.atomic():  # a savepoint: a collision must not end the transaction
+                inquiry.save(force_insert=True)
+            return
+        except IntegrityError:
+            if not Inquiry.objects.filter(reference=inquiry.reference).exists():
+                raise  # some other constraint; not ours to retry
+            inquiry.pk = None
+    raise RuntimeError(f"no free inquiry reference after {REFERENCE_ATTEMPTS} attempts")
+
+
+def _queue_emails(inquiry: Inquiry) -> None:
+    # Neither email repeats the message: mail passes through servers we don't control.
+    context = {
+        "inquiry": inquiry,
+        "kind": inquiry.get_kind_display(),
+        "crisis_support_text": settings.CRISIS_SUPPORT_TEXT,
+        "admin_url": settings.SITE_URL
+        + reverse("admin:enrollments_inquiry_change", args=[inquiry.pk]),
+    }
+    mail_queue(
+        kind="inquiry_acknowledgement",
+        to=inquiry.email,
+        context=context,
+        related=inquiry,
+        dedupe_key=f"inquiry-{inquiry.pk}-acknowledgement",
+    )
+    mail_queue(
+        kind="inquiry_notification",
+        to=settings.PRACTICE_NOTIFY_EMAIL,
+        context=context,
+        related=inquiry,
+        dedupe_key=f"inquiry-{inquiry.pk}-notification",
+    )
 
 
 def inquiry_change_status(*, inquiry: Inquiry, to_status: str, by: User | None) -> Inquiry:
