@@ -8,6 +8,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 # Lets admin and other Django generics take type parameters at run time (django-stubs).
@@ -134,6 +135,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "enrollments.dispatch_outbox",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    "purge-expired-personal-data": {
+        "task": "enrollments.purge_expired_personal_data",
+        "schedule": crontab(hour=3, minute=17),  # daily, in the quiet of the night (UTC)
+        "options": {"expires": 3600},
     },
 }
 

@@ -5,15 +5,21 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from config.errors import DomainError
 from enrollments import selectors
 from enrollments.models import Inquiry, InquiryNote, InquiryStatusChange, OutgoingMail
-from enrollments.services.inquiries import inquiry_add_note, inquiry_change_status
+from enrollments.services.inquiries import (
+    inquiry_add_note,
+    inquiry_change_status,
+    inquiry_erase_for_email,
+)
 from enrollments.services.mail import mail_requeue
 
 
@@ -239,7 +245,7 @@ class InquiryAdmin(admin.ModelAdmin[Inquiry]):
     ordering = ["-urgent", "-created_at", "-id"]
     list_select_related = ["assignee"]
     inlines = [InquiryNoteInline, InquiryStatusChangeInline]
-    actions = ["export_csv"]
+    actions = ["export_csv", "erase_personal_data"]
     readonly_fields = [
         "reference",
         "kind",
@@ -323,3 +329,37 @@ class InquiryAdmin(admin.ModelAdmin[Inquiry]):
         filename = f"inquiries-{timezone.now():%Y-%m-%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+    @admin.action(
+        description="Erase the personal data of the selected people", permissions=["delete"]
+    )
+    def erase_personal_data(
+        self, request: HttpRequest, queryset: QuerySet[Inquiry]
+    ) -> TemplateResponse | None:
+        emails = sorted(
+            {email.lower() for email in queryset.values_list("email", flat=True) if email}
+        )
+        if request.POST.get("confirmed") != "yes":
+            everything = Inquiry.objects.none()
+            for email in emails:
+                everything |= Inquiry.objects.filter(email__iexact=email)
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Erase personal data?",
+                "opts": self.model._meta,
+                "emails": emails,
+                "inquiry_count": everything.count(),
+                "selected": queryset.values_list("pk", flat=True),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/enrollments/inquiry/erase_personal_data.html", context
+            )
+        user = _staff_user(request)
+        erased = sum(inquiry_erase_for_email(email=email, by=user) for email in emails)
+        self.message_user(
+            request,
+            f"Erased the personal data in {erased} inquiry(ies) from {len(emails)} person(s).",
+            messages.SUCCESS,
+        )
+        return None

@@ -4,7 +4,7 @@ import time
 
 from celery import shared_task
 
-from enrollments.services import mail
+from enrollments.services import inquiries, mail
 
 # The sweep stops taking new rows after this, well inside the task's soft time limit.
 SWEEP_BUDGET_SECONDS = 90
@@ -22,3 +22,9 @@ def dispatch_outbox(mail_id: int | None = None) -> None:
         if time.monotonic() > deadline:
             break
         mail.mail_send(mail_id=due_id)
+
+
+@shared_task(name="enrollments.purge_expired_personal_data")
+def purge_expired_personal_data() -> None:
+    """Anonymize personal data past its retention period (daily)."""
+    inquiries.inquiries_purge_expired()

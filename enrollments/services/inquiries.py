@@ -1,4 +1,4 @@
-"""Inquiries: taking them in and moving them through the practice's pipeline.
+"""Inquiries: taking them in, moving them through the pipeline, and forgetting them.
 
 What people write stays out of logs and error reports (DESIGN.md invariant 6): only the
 reference is logged, and the functions that hold the text hide their local variables
@@ -6,17 +6,26 @@ from Django's error reports with `sensitive_variables`.
 """
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from config.errors import Conflict, InvalidInput
 from enrollments import crisis
-from enrollments.models import Inquiry, InquiryNote, InquiryStatusChange, new_inquiry_reference
+from enrollments.models import (
+    Inquiry,
+    InquiryNote,
+    InquiryStatusChange,
+    OutgoingMail,
+    new_inquiry_reference,
+)
 from enrollments.services.mail import mail_queue
 from workshops.models import Offering
 
@@ -146,3 +155,61 @@ def inquiry_add_note(*, inquiry: Inquiry, author: User, text: str) -> InquiryNot
         if not text.strip():
             raise InvalidInput(fields={"text": ["Please write something in the note."]})
         return InquiryNote.objects.create(inquiry=locked, author=author, text=text.strip())
+
+
+def inquiry_erase_for_email(*, email: str, by: User | None) -> int:
+    """Erase everything one person told us, on their request; returns how many inquiries.
+
+    Inquiries still open are closed, since no one can answer them any more.
+    """
+    with transaction.atomic():
+        inquiries = Inquiry.objects.select_for_update().filter(
+            email__iexact=email.strip(), anonymized_at__isnull=True
+        )
+        ids = list(inquiries.values_list("id", flat=True))
+        for inquiry in Inquiry.objects.filter(id__in=ids).exclude(status__in=Inquiry.FINISHED):
+            inquiry_change_status(inquiry=inquiry, to_status=Inquiry.Status.CLOSED, by=by)
+        _anonymize(Inquiry.objects.filter(id__in=ids), now=timezone.now())
+    logger.info("inquiry: erased %s inquiries on request", len(ids))
+    return len(ids)
+
+
+def inquiries_purge_expired(*, now: datetime | None = None) -> int:
+    """Anonymize inquiries finished more than PERSONAL_DATA_RETENTION_DAYS ago; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
+    with transaction.atomic():
+        expired = Inquiry.objects.select_for_update().filter(
+            status__in=Inquiry.FINISHED, status_changed_at__lt=cutoff, anonymized_at__isnull=True
+        )
+        ids = list(expired.values_list("id", flat=True))
+        _anonymize(Inquiry.objects.filter(id__in=ids), now=now)
+    if ids:
+        logger.info("inquiry: anonymized %s inquiries past their retention period", len(ids))
+    return len(ids)
+
+
+def _anonymize(inquiries: QuerySet[Inquiry], *, now: datetime) -> None:
+    """Empty every field that tells who someone is or what they said, with what copies it.
+
+    The organization goes too: for a person it is often their employer. Notes go because
+    they are about the person; the outbox rows because they hold the name and address.
+    Kind, team size, offering, dates, status and its history stay for statistics.
+    """
+    ids = list(inquiries.values_list("id", flat=True))
+    if not ids:
+        return
+    InquiryNote.objects.filter(inquiry_id__in=ids).delete()
+    OutgoingMail.objects.filter(
+        related_type=ContentType.objects.get_for_model(Inquiry), related_id__in=ids
+    ).delete()
+    Inquiry.objects.filter(id__in=ids).update(
+        name="",
+        email="",
+        phone="",
+        organization="",
+        preferred_dates="",
+        message="",
+        anonymized_at=now,
+        updated_at=now,
+    )
