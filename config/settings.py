@@ -8,6 +8,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
@@ -157,6 +158,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
         "options": {"expires": 3300},
     },
+    "purge-expired-personal-data": {
+        "task": "enrollments.purge_expired_personal_data",
+        "schedule": crontab(hour=3, minute=17),  # daily, in the quiet of the night (UTC)
+        "options": {"expires": 3600},
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -168,6 +174,17 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Regard <hello@localh
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PRACTICE_NAME = env.str("PRACTICE_NAME", default="Regard")
 PRACTICE_NOTIFY_EMAIL = env.str("PRACTICE_NOTIFY_EMAIL", default="practice@localhost")
+# Shown to someone whose inquiry contains crisis language, in the API response and in the
+# acknowledgement email. Set it to the services of the places the practice serves.
+CRISIS_SUPPORT_TEXT = env.str(
+    "CRISIS_SUPPORT_TEXT",
+    default=(
+        "If you are in danger right now, call your local emergency number: 112 in Europe, "
+        "911 in the US. You can also talk to someone at a crisis line, day or night: "
+        "988 in the US, 113 (or 0800-0113) in the Netherlands, "
+        "Samaritans on 116 123 in the UK and Ireland."
+    ),
+)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
@@ -270,6 +287,8 @@ SPECTACULAR_SETTINGS = {
         "SessionStatusEnum": "workshops.models.Session.Status",
         "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
         "RefundStatusEnum": ["pending", "succeeded"],
+        "OfferingKindEnum": "workshops.models.Offering.Kind",
+        "InquiryKindEnum": "enrollments.models.Inquiry.Kind",
     },
 }
 

@@ -1,8 +1,10 @@
-"""Enrollment endpoints: create (throttled, idempotent), and the booking link's actions."""
+"""Public endpoints of the enrollments app: inquiries, and enrollments with their booking link."""
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -10,16 +12,22 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from billing.services import payment_block
-from enrollments import selectors
+from enrollments import crisis, selectors
 from enrollments.idempotency import HEADER, idempotent
+from enrollments.models import Inquiry, new_inquiry_reference
 from enrollments.serializers import (
     EnrollmentCreatedOutput,
     EnrollmentCreateInput,
     EnrollmentOutput,
+    InquiryInput,
+    InquiryOutput,
     ParticipantsReplaceInput,
     PaymentOutput,
 )
 from enrollments.services import enrollments
+from enrollments.services.inquiries import inquiry_submit
+
+logger = logging.getLogger(__name__)
 
 
 def _detail(token: str) -> Response:
@@ -98,3 +106,34 @@ class EnrollmentPayApi(APIView):
         enrollment = selectors.enrollment_by_token(token)
         payment = enrollments.enrollment_pay(enrollment_id=enrollment.pk)
         return Response(payment_block(payment))
+
+
+class InquiryCreateApi(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "inquiries"
+
+    @extend_schema(
+        operation_id="inquiries_create",
+        request=InquiryInput,
+        responses={HTTPStatus.CREATED: InquiryOutput},
+        summary="Ask for personal guidance or a team training",
+    )
+    @sensitive_variables()
+    def post(self, request: Request) -> Response:
+        serializer = InquiryInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        honeypot = data.pop("website", "")
+        del data["consent"]  # validated as given; the service records when
+
+        if honeypot:
+            # Answered exactly as a real inquiry would be, support included, so software
+            # learns nothing, and a person whose browser filled the field in still gets help.
+            inquiry = Inquiry(
+                reference=new_inquiry_reference(),
+                urgent=crisis.mentions_crisis(data["message"]),
+            )
+            logger.info("inquiry: honeypot filled; answered as received, nothing stored")
+        else:
+            inquiry = inquiry_submit(**data)
+        return Response(InquiryOutput(inquiry).data, status=HTTPStatus.CREATED)

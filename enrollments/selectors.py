@@ -1,10 +1,10 @@
 """Reads of enrollments, with their joins."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from billing.models import Payment, Refund
 from config.errors import NotFound
-from enrollments.models import Enrollment
+from enrollments.models import Enrollment, Inquiry, InquiryStatusChange
 from workshops.selectors import sessions_with_seats
 
 
@@ -30,3 +30,13 @@ def enrollment_by_token(token: str) -> Enrollment:
         sessions_with_seats().select_related("offering").get(pk=enrollment.session_id)
     )
     return enrollment
+
+
+def inquiries_with_history(queryset: QuerySet[Inquiry]) -> QuerySet[Inquiry]:
+    """Inquiries with offering, assignee and their status history (who moved them, when)."""
+    return queryset.select_related("offering", "assignee").prefetch_related(
+        Prefetch(
+            "status_changes",
+            queryset=InquiryStatusChange.objects.select_related("by").order_by("at", "id"),
+        )
+    )

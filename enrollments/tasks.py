@@ -4,7 +4,7 @@ import time
 
 from celery import shared_task
 
-from enrollments.services import enrollments, mail
+from enrollments.services import enrollments, inquiries, mail
 
 # The sweep stops taking new rows after this, well inside the task's soft time limit.
 SWEEP_BUDGET_SECONDS = 90
@@ -32,3 +32,9 @@ def expire_holds() -> int:
 @shared_task(name="enrollments.send_reminders")
 def send_reminders() -> int:
     return enrollments.reminders_send_due()
+
+
+@shared_task(name="enrollments.purge_expired_personal_data")
+def purge_expired_personal_data() -> None:
+    """Anonymize personal data past its retention period (daily)."""
+    inquiries.inquiries_purge_expired()

@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from billing.models import Payment
-from enrollments.models import Enrollment
+from enrollments.models import Enrollment, Inquiry, InquiryStatusChange, new_inquiry_reference
 from enrollments.references import new_token
 from workshops.models import Facilitator, Offering, Session, Topic
 
@@ -104,3 +104,28 @@ class PaymentFactory(factory.django.DjangoModelFactory[Payment]):
     amount_cents = factory.LazyAttribute(lambda p: p.enrollment.amount_cents)
     currency = "EUR"
     stripe_payment_intent_id = factory.Sequence(lambda n: f"pi_test_{n:08d}")
+
+
+class InquiryFactory(factory.django.DjangoModelFactory[Inquiry]):
+    """A stored inquiry as `inquiry_submit` leaves it, with the step that created it."""
+
+    class Meta:
+        model = Inquiry
+        skip_postgeneration_save = True
+
+    reference = factory.LazyFunction(new_inquiry_reference)
+    kind = Inquiry.Kind.PERSONAL_GUIDANCE
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    message = "I would like to talk about finding more calm in my work."
+    consent_at = factory.LazyFunction(timezone.now)
+    created_at = factory.LazyFunction(timezone.now)
+    status_changed_at = factory.LazyAttribute(lambda inquiry: inquiry.created_at)
+
+    # factory_boy passes the created model, not the factory: named for what it is.
+    @factory.post_generation
+    def received(inquiry: Inquiry, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            InquiryStatusChange.objects.create(
+                inquiry=inquiry, to_status=Inquiry.Status.NEW, at=inquiry.created_at
+            )

@@ -19,6 +19,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from config.celery import enqueue_on_commit
 from enrollments.models import OutgoingMail
@@ -42,6 +43,8 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(minutes=min(4 ** (attempts - 1), 240))
 
 
+# Recipients and rendered bodies are personal data: Django's error reports leave them out.
+@sensitive_variables()
 def mail_queue(
     *,
     kind: str,
