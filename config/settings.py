@@ -82,6 +82,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text emails: "O'Brien & Partners" must arrive as written, not HTML-escaped.
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "config" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # --- Database -----------------------------------------------------------------------------
@@ -119,6 +127,8 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
+        # Exchange tables too, or kombu writes them to ./control wherever it runs.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import kombu.pools
@@ -153,3 +154,15 @@ def eager_tasks() -> Iterator[None]:
     yield
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_eager_propagates = False
+
+
+TEMPLATES_FOR_TESTS = Path(__file__).resolve().parent / "templates"
+
+
+@pytest.fixture
+def note_templates(settings: Any) -> None:
+    """Adds tests/templates (the `note` email kind) to every template engine."""
+    settings.TEMPLATES = [
+        {**engine, "DIRS": [TEMPLATES_FOR_TESTS, *engine.get("DIRS", [])]}
+        for engine in settings.TEMPLATES
+    ]

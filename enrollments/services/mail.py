@@ -65,8 +65,10 @@ def mail_queue(
         "practice_name": settings.PRACTICE_NAME,
         **context,
     }
-    subject = " ".join(render_to_string(f"emails/{kind}.subject.txt", full_context).split())
-    body_text = render_to_string(f"emails/{kind}.txt", full_context).strip() + "\n"
+    subject = " ".join(
+        render_to_string(f"emails/{kind}.subject.txt", full_context, using="text").split()
+    )
+    body_text = render_to_string(f"emails/{kind}.txt", full_context, using="text").strip() + "\n"
     body_html = render_to_string(
         "emails/base.html", {**full_context, "subject": subject, "body_text": body_text}
     )

@@ -1,7 +1,6 @@
 import smtplib
 from datetime import timedelta
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -14,16 +13,7 @@ from enrollments.services import mail
 from enrollments.tasks import dispatch_outbox
 from tests.conftest import DEAD_BROKER
 
-pytestmark = pytest.mark.django_db
-
-TEMPLATES_FOR_TESTS = Path(__file__).resolve().parent.parent / "templates"
-
-
-@pytest.fixture(autouse=True)
-def note_template(settings):
-    settings.TEMPLATES = [
-        {**settings.TEMPLATES[0], "DIRS": [TEMPLATES_FOR_TESTS]},
-    ]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("note_templates")]
 
 
 def queue_note(**overrides) -> OutgoingMail:
@@ -234,3 +224,12 @@ def test_nothing_is_sent_when_the_change_rolls_back(django_capture_on_commit_cal
     assert callbacks == []
     assert OutgoingMail.objects.count() == 0
     assert django_mail.outbox == []
+
+
+def test_plain_text_is_not_html_escaped_and_the_html_is(smtp_sink):
+    row = queue_note(context={"name": "O'Brien & <Partners>"})
+
+    row.refresh_from_db()
+    assert row.subject == "A note for O'Brien & <Partners>"
+    assert row.body_text.startswith("Dear O'Brien & <Partners>,")
+    assert "O&#x27;Brien &amp; &lt;Partners&gt;" in row.body_html

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import redis
@@ -27,14 +26,7 @@ from enrollments.tasks import dispatch_outbox
 from tests.conftest import SmtpSink, free_port
 from tests.integration.conftest import wait_until
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-TEMPLATES_FOR_TESTS = Path(__file__).resolve().parent.parent / "templates"
-
-
-@pytest.fixture(autouse=True)
-def note_template(settings):
-    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [TEMPLATES_FOR_TESTS]}]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.usefixtures("note_templates")]
 
 
 def queue_committed_note(to: str) -> OutgoingMail:
