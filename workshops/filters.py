@@ -48,19 +48,20 @@ class OfferingFilter(filters.FilterSet):
 
 
 class CalendarDateTimeField(forms.DateTimeField):
-    """A date and time a calendar can hold: `0060-06-14T20:46:59-02:03` is not one (its UTC
-    moment falls before year 1, which would crash the query instead of answering 400)."""
+    """A date and time a calendar can hold, in UTC. `0060-06-14T20:46:59-02:03` is not one:
+    its UTC moment falls before year 1, which would crash the query instead of a 400."""
 
     def to_python(self, value: Any) -> datetime | None:
         moment = super().to_python(value)
         if moment is None:
             return None
         try:
-            in_range = 1900 <= moment.astimezone(UTC).year <= 9999
+            moment = moment.astimezone(UTC)
         except (OverflowError, ValueError):
-            in_range = False
-        if not in_range:
+            moment = None
+        if moment is None or not 1900 <= moment.year <= 9999:
             raise forms.ValidationError("Please give a date between the years 1900 and 9999.")
+        # In UTC: the database accepts no offset beyond ±15:59, and ISO 8601 allows ±23:59.
         return moment
 
 
