@@ -140,6 +140,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "send-followup-surveys": {
+        "task": "enrollments.send_followup_surveys",
+        "schedule": 3600.0,
+        "options": {"expires": 3300},
+    },
     "reconcile-payments": {
         "task": "billing.reconcile_payments",
         "schedule": 3600.0,

@@ -4,7 +4,7 @@ import time
 
 from celery import shared_task
 
-from enrollments.services import enrollments, mail
+from enrollments.services import enrollments, mail, surveys
 
 # The sweep stops taking new rows after this, well inside the task's soft time limit.
 SWEEP_BUDGET_SECONDS = 90
@@ -27,3 +27,9 @@ def dispatch_outbox(mail_id: int | None = None) -> None:
 @shared_task(name="enrollments.expire_holds")
 def expire_holds() -> int:
     return enrollments.holds_expire()
+
+
+@shared_task(name="enrollments.send_followup_surveys")
+def send_followup_surveys() -> dict[str, int]:
+    sent = surveys.surveys_send_due()
+    return {"invited": sent.invited, "reminded": sent.reminded}

@@ -1,10 +1,17 @@
+import importlib
 from datetime import timedelta
 
 import factory
 from django.utils import timezone
 
 from billing.models import Payment
-from enrollments.models import Enrollment
+from enrollments.models import (
+    Enrollment,
+    Participant,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyTemplate,
+)
 from enrollments.references import new_token
 from workshops.models import Facilitator, Offering, Session, Topic
 
@@ -104,3 +111,55 @@ class PaymentFactory(factory.django.DjangoModelFactory[Payment]):
     amount_cents = factory.LazyAttribute(lambda p: p.enrollment.amount_cents)
     currency = "EUR"
     stripe_payment_intent_id = factory.Sequence(lambda n: f"pi_test_{n:08d}")
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory[Participant]):
+    class Meta:
+        model = Participant
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    name = factory.Sequence(lambda n: f"Participant {n}")
+    email = factory.Sequence(lambda n: f"participant{n}@example.org")
+
+
+class SurveyTemplateFactory(factory.django.DjangoModelFactory[SurveyTemplate]):
+    class Meta:
+        model = SurveyTemplate
+
+    name = factory.Sequence(lambda n: f"Survey {n}")
+
+
+class SurveyQuestionFactory(factory.django.DjangoModelFactory[SurveyQuestion]):
+    class Meta:
+        model = SurveyQuestion
+
+    template = factory.SubFactory(SurveyTemplateFactory)
+    position = factory.Sequence(lambda n: n)
+    key = factory.Sequence(lambda n: f"question-{n}")
+    type = SurveyQuestion.Type.RATING
+    text = factory.Sequence(lambda n: f"Question {n}?")
+
+
+def default_survey_template() -> SurveyTemplate:
+    """The template the data migration seeds (flushed by transactional tests, so re-seeded)."""
+    from django.apps import apps
+
+    seed = importlib.import_module("enrollments.migrations.0004_default_survey_template")
+    seed.create_default(apps, None)
+    return SurveyTemplate.objects.get(is_default=True)
+
+
+class SurveyInvitationFactory(factory.django.DjangoModelFactory[SurveyInvitation]):
+    class Meta:
+        model = SurveyInvitation
+
+    participant = factory.SubFactory(
+        ParticipantFactory,
+        enrollment__session__starts_at=factory.LazyFunction(
+            lambda: timezone.now() - timedelta(days=2)
+        ),
+    )
+    session = factory.LazyAttribute(lambda i: i.participant.enrollment.session)
+    template = factory.LazyFunction(default_survey_template)
+    token = factory.LazyFunction(new_token)
+    invited_at = factory.LazyFunction(timezone.now)
