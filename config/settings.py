@@ -224,6 +224,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "inquiries": env.str("INQUIRY_THROTTLE_RATE", default="10/hour"),
         "enrollments": env.str("ENROLLMENT_THROTTLE_RATE", default="60/minute"),
+        "surveys": env.str("SURVEY_THROTTLE_RATE", default="30/hour"),
     },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -1,4 +1,4 @@
-"""Enrollment endpoints: create (throttled, idempotent), and the booking link's actions."""
+"""Enrollment endpoints: create (throttled, idempotent), the booking link's actions, surveys."""
 
 from http import HTTPStatus
 from typing import Any
@@ -6,10 +6,11 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from billing.services import payment_block
+from config.schema import ErrorOutput
 from enrollments import selectors
 from enrollments.idempotency import HEADER, idempotent
 from enrollments.serializers import (
@@ -18,8 +19,11 @@ from enrollments.serializers import (
     EnrollmentOutput,
     ParticipantsReplaceInput,
     PaymentOutput,
+    SurveyOutput,
+    SurveySubmitInput,
+    SurveySubmittedOutput,
 )
-from enrollments.services import enrollments
+from enrollments.services import enrollments, surveys
 
 
 def _detail(token: str) -> Response:
@@ -98,3 +102,29 @@ class EnrollmentPayApi(APIView):
         enrollment = selectors.enrollment_by_token(token)
         payment = enrollments.enrollment_pay(enrollment_id=enrollment.pk)
         return Response(payment_block(payment))
+
+
+class SurveyApi(APIView):
+    """The follow-up survey behind an invitation link: its questions, and the answers once."""
+
+    throttle_scope = "surveys"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Reading the survey is free; only sending answers counts against the rate.
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(responses={200: SurveyOutput})
+    def get(self, request: Request, token: str) -> Response:
+        return Response(SurveyOutput(selectors.survey_invitation_by_token(token)).data)
+
+    # The 409 and 429 belong to sending answers only, so they are named here, not on the view.
+    @extend_schema(
+        request=SurveySubmitInput,
+        responses={201: SurveySubmittedOutput, 409: ErrorOutput, 429: ErrorOutput},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        invitation = selectors.survey_invitation_by_token(token)
+        data = SurveySubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        surveys.survey_submit(invitation_id=invitation.pk, answers=data.validated_data["answers"])
+        return Response(SurveySubmittedOutput({"submitted": True}).data, status=HTTPStatus.CREATED)

@@ -16,4 +16,5 @@ urlpatterns = [
         name="enrollment-participants",
     ),
     path("enrollments/<str:token>/pay/", apis.EnrollmentPayApi.as_view(), name="enrollment-pay"),
+    path("surveys/<str:token>/", apis.SurveyApi.as_view(), name="survey-detail"),
 ]
