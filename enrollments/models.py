@@ -192,6 +192,9 @@ class SurveyQuestion(models.Model):
         SINGLE_CHOICE = "single_choice", "One of several choices"
         FREE_TEXT = "free_text", "Free text"
 
+    # The whole numbers a rating and a recommendation can take.
+    SCALES: dict[str, range] = {Type.RATING: range(1, 6), Type.NPS: range(0, 11)}
+
     # Keys the results and the practice act on; the default template has each of them.
     OVERALL = "overall"
     FELT_HEARD = "felt_heard"

@@ -84,9 +84,9 @@ def booking_pay(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # Words at the ends of each scale, so a number is never the only thing a person reads.
-_SCALES: dict[str, tuple[range, str, str]] = {
-    SurveyQuestion.Type.RATING: (range(1, 6), "not at all", "very much"),
-    SurveyQuestion.Type.NPS: (range(0, 11), "not at all likely", "extremely likely"),
+_SCALE_ENDS: dict[str, tuple[str, str]] = {
+    SurveyQuestion.Type.RATING: ("not at all", "very much"),
+    SurveyQuestion.Type.NPS: ("not at all likely", "extremely likely"),
 }
 
 
@@ -96,8 +96,9 @@ def _survey_fields(
     fields = []
     for question in questions:
         options: list[tuple[str, str]] = []
-        if question.type in _SCALES:
-            numbers, low, high = _SCALES[question.type]
+        if question.type in SurveyQuestion.SCALES:
+            numbers = SurveyQuestion.SCALES[question.type]
+            low, high = _SCALE_ENDS[question.type]
             ends = {numbers[0]: low, numbers[-1]: high}
             options = [(str(n), f"{n} – {ends[n]}" if n in ends else str(n)) for n in numbers]
         elif question.type == SurveyQuestion.Type.YES_NO:

@@ -65,7 +65,7 @@ class SurveysSent:
     reminded: int
 
 
-def survey_template_for(session: Session) -> SurveyTemplate | None:
+def _template_for(session: Session) -> SurveyTemplate | None:
     """The offering's own template, or else the default one."""
     own = OfferingSurvey.objects.filter(offering_id=session.offering_id).first()
     if own is not None:
@@ -161,7 +161,7 @@ def surveys_send_due(*, now: datetime | None = None) -> SurveysSent:
     for participant in _participants_due(now=now):
         session = participant.enrollment.session
         if session.pk not in templates:
-            templates[session.pk] = survey_template_for(session)
+            templates[session.pk] = _template_for(session)
         template = templates[session.pk]
         if template is None:
             logger.warning("surveys: no survey template for session %s; nobody invited", session.pk)
@@ -202,11 +202,11 @@ def _answer(question: SurveyQuestion, raw: Any) -> SurveyAnswer:
     answer = SurveyAnswer(
         question=question, key=question.key, type=question.type, question_text=question.text
     )
-    if question.type in (Type.RATING, Type.NPS):
-        low, high = (1, 5) if question.type == Type.RATING else (0, 10)
+    if question.type in SurveyQuestion.SCALES:
+        scale = SurveyQuestion.SCALES[question.type]
         number = _whole_number(raw)
-        if number is None or not low <= number <= high:
-            raise ValueError(f"Please choose a whole number from {low} to {high}.")
+        if number not in scale:
+            raise ValueError(f"Please choose a whole number from {scale[0]} to {scale[-1]}.")
         answer.number = number
     elif question.type == Type.YES_NO:
         word = str(raw).strip().lower() if isinstance(raw, bool | str) else ""
