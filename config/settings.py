@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.logs.RequestIdMiddleware",
+    "config.input_guards.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -163,6 +164,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
         "options": {"expires": 3300},
     },
+    "send-followup-surveys": {
+        "task": "enrollments.send_followup_surveys",
+        "schedule": 3600.0,
+        "options": {"expires": 3300},
+    },
     "reconcile-payments": {
         "task": "billing.reconcile_payments",
         "schedule": 3600.0,
@@ -262,7 +268,7 @@ STORAGES = {
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.input_guards.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
@@ -273,6 +279,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "inquiries": env.str("INQUIRY_THROTTLE_RATE", default="10/hour"),
         "enrollments": env.str("ENROLLMENT_THROTTLE_RATE", default="60/minute"),
+        "surveys": env.str("SURVEY_THROTTLE_RATE", default="30/hour"),
     },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

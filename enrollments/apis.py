@@ -1,4 +1,5 @@
-"""Public endpoints of the enrollments app: inquiries, and enrollments with their booking link."""
+"""Public endpoints of the enrollments app: inquiries, enrollments with their booking link,
+and follow-up surveys."""
 
 import logging
 from http import HTTPStatus
@@ -8,10 +9,11 @@ from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from billing.services import payment_block
+from config.schema import ErrorOutput
 from enrollments import crisis, selectors
 from enrollments.idempotency import HEADER, idempotent
 from enrollments.models import Inquiry, new_inquiry_reference
@@ -23,8 +25,11 @@ from enrollments.serializers import (
     InquiryOutput,
     ParticipantsReplaceInput,
     PaymentOutput,
+    SurveyOutput,
+    SurveySubmitInput,
+    SurveySubmittedOutput,
 )
-from enrollments.services import enrollments
+from enrollments.services import enrollments, surveys
 from enrollments.services.inquiries import inquiry_submit
 
 logger = logging.getLogger(__name__)
@@ -137,3 +142,29 @@ class InquiryCreateApi(APIView):
         else:
             inquiry = inquiry_submit(**data)
         return Response(InquiryOutput(inquiry).data, status=HTTPStatus.CREATED)
+
+
+class SurveyApi(APIView):
+    """The follow-up survey behind an invitation link: its questions, and the answers once."""
+
+    throttle_scope = "surveys"
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        # Reading the survey is free; only sending answers counts against the rate.
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(responses={200: SurveyOutput})
+    def get(self, request: Request, token: str) -> Response:
+        return Response(SurveyOutput(selectors.survey_invitation_by_token(token)).data)
+
+    # The 409 and 429 belong to sending answers only, so they are named here, not on the view.
+    @extend_schema(
+        request=SurveySubmitInput,
+        responses={201: SurveySubmittedOutput, 409: ErrorOutput, 429: ErrorOutput},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        invitation = selectors.survey_invitation_by_token(token)
+        data = SurveySubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        surveys.survey_submit(invitation_id=invitation.pk, answers=data.validated_data["answers"])
+        return Response(SurveySubmittedOutput({"submitted": True}).data, status=HTTPStatus.CREATED)

@@ -4,7 +4,7 @@ import time
 
 from celery import shared_task
 
-from enrollments.services import enrollments, inquiries, mail
+from enrollments.services import enrollments, inquiries, mail, surveys
 
 # The sweep stops taking new rows after this, well inside the task's soft time limit.
 SWEEP_BUDGET_SECONDS = 90
@@ -38,3 +38,9 @@ def send_reminders() -> int:
 def purge_expired_personal_data() -> None:
     """Anonymize personal data past its retention period (daily)."""
     inquiries.inquiries_purge_expired()
+
+
+@shared_task(name="enrollments.send_followup_surveys")
+def send_followup_surveys() -> dict[str, int]:
+    sent = surveys.surveys_send_due()
+    return {"invited": sent.invited, "reminded": sent.reminded}

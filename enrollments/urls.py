@@ -17,4 +17,5 @@ urlpatterns = [
     ),
     path("enrollments/<str:token>/pay/", apis.EnrollmentPayApi.as_view(), name="enrollment-pay"),
     path("inquiries/", apis.InquiryCreateApi.as_view(), name="inquiry-create"),
+    path("surveys/<str:token>/", apis.SurveyApi.as_view(), name="survey-detail"),
 ]

@@ -1,10 +1,20 @@
+import importlib
 from datetime import timedelta
 
 import factory
 from django.utils import timezone
 
 from billing.models import Payment
-from enrollments.models import Enrollment, Inquiry, InquiryStatusChange, new_inquiry_reference
+from enrollments.models import (
+    Enrollment,
+    Inquiry,
+    InquiryStatusChange,
+    Participant,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyTemplate,
+    new_inquiry_reference,
+)
 from enrollments.references import new_token
 from workshops.models import Facilitator, Offering, Session, Topic
 
@@ -129,3 +139,55 @@ class InquiryFactory(factory.django.DjangoModelFactory[Inquiry]):
             InquiryStatusChange.objects.create(
                 inquiry=inquiry, to_status=Inquiry.Status.NEW, at=inquiry.created_at
             )
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory[Participant]):
+    class Meta:
+        model = Participant
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    name = factory.Sequence(lambda n: f"Participant {n}")
+    email = factory.Sequence(lambda n: f"participant{n}@example.org")
+
+
+class SurveyTemplateFactory(factory.django.DjangoModelFactory[SurveyTemplate]):
+    class Meta:
+        model = SurveyTemplate
+
+    name = factory.Sequence(lambda n: f"Survey {n}")
+
+
+class SurveyQuestionFactory(factory.django.DjangoModelFactory[SurveyQuestion]):
+    class Meta:
+        model = SurveyQuestion
+
+    template = factory.SubFactory(SurveyTemplateFactory)
+    position = factory.Sequence(lambda n: n)
+    key = factory.Sequence(lambda n: f"question-{n}")
+    type = SurveyQuestion.Type.RATING
+    text = factory.Sequence(lambda n: f"Question {n}?")
+
+
+def default_survey_template() -> SurveyTemplate:
+    """The template the data migration seeds (flushed by transactional tests, so re-seeded)."""
+    from django.apps import apps
+
+    seed = importlib.import_module("enrollments.migrations.0005_default_survey_template")
+    seed.create_default(apps, None)
+    return SurveyTemplate.objects.get(is_default=True)
+
+
+class SurveyInvitationFactory(factory.django.DjangoModelFactory[SurveyInvitation]):
+    class Meta:
+        model = SurveyInvitation
+
+    participant = factory.SubFactory(
+        ParticipantFactory,
+        enrollment__session__starts_at=factory.LazyFunction(
+            lambda: timezone.now() - timedelta(days=2)
+        ),
+    )
+    session = factory.LazyAttribute(lambda i: i.participant.enrollment.session)
+    template = factory.LazyFunction(default_survey_template)
+    token = factory.LazyFunction(new_token)
+    invited_at = factory.LazyFunction(timezone.now)

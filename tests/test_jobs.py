@@ -1,6 +1,7 @@
 """DESIGN.md's jobs table: every task exists under exactly its name, periodic ones on beat."""
 
 import pytest
+from celery.schedules import crontab
 from django.conf import settings
 
 from config.celery import app as celery_app
@@ -9,6 +10,8 @@ JOBS = {
     "enrollments.dispatch_outbox": 60.0,
     "enrollments.expire_holds": 60.0,
     "enrollments.send_reminders": 3600.0,
+    "enrollments.send_followup_surveys": 3600.0,
+    "enrollments.purge_expired_personal_data": crontab(hour=3, minute=17),  # daily
     "billing.process_stripe_event": None,  # on webhook
     "billing.reconcile_payments": 3600.0,
 }

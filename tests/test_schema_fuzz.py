@@ -2,6 +2,8 @@
 examples. No answer may be a 5xx other than the documented 503s, and every answer must
 match what the schema says (status, content type, body)."""
 
+import os
+
 import pytest
 import schemathesis
 from django.core.management import call_command
@@ -44,7 +46,8 @@ def catalog(db, monkeypatch):
 
 @schema.parametrize()
 @settings(
-    max_examples=30,
+    # FUZZ_EXAMPLES=500 make test PYTEST_ARGS=tests/test_schema_fuzz.py digs deeper.
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")),
     # Reproducible in CI (main stays green for a known reason); exploring on developers' runs.
     derandomize=IN_CI,
     deadline=None,

@@ -458,3 +458,13 @@ def test_the_schema_documents_the_inquiry_endpoint(client):
 
     operation = json.loads(response.content)["paths"]["/api/v1/inquiries/"]["post"]
     assert {"201", "400", "429", "default"} <= set(operation["responses"])
+
+
+def test_a_nul_character_anywhere_in_the_body_is_400_not_500(api):
+    # Found by the schema fuzzer: the offering slug went to PostgreSQL with a NUL in it.
+    response = api.post("/api/v1/inquiries/", {**valid(), "offering": "a\x00b"}, format="json")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["fields"] == {"offering": [response.json()["fields"]["offering"][0]]}
+    assert "NUL" in response.json()["fields"]["offering"][0]
+    assert Inquiry.objects.count() == 0

@@ -44,6 +44,10 @@ pytestmark = pytest.mark.django_db
         ("get", "/api/v1/sessions/not-a-number/", 404, "not_found", None),
         ("get", "/api/v1/sessions/99999999999999999999999/", 404, "not_found", None),
         ("get", "/api/v1/nowhere/", 404, "not_found", None),
+        # Found by the schema fuzzer: PostgreSQL cannot compare text with a NUL in it.
+        ("get", "/api/v1/offerings/?topic=a%00b", 400, "invalid", None),
+        ("get", "/api/v1/enrollments/abc%00def/", 400, "invalid", None),
+        ("get", "/api/v1/surveys/abc%00def/", 400, "invalid", None),
         ("post", "/api/v1/offerings/", 405, "method_not_allowed", None),
         ("delete", "/api/v1/sessions/{session}/", 405, "method_not_allowed", None),
     ],
