@@ -5,8 +5,13 @@ from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
+from enrollments.selectors import survey_results
 from enrollments.services.enrollments import session_cancel, session_notify_change
 from workshops import selectors
 from workshops.models import Facilitator, Offering, Session, Topic
@@ -24,6 +29,20 @@ class TopicAdmin(admin.ModelAdmin[Topic]):
 class FacilitatorAdmin(admin.ModelAdmin[Facilitator]):
     list_display = ["name", "credentials"]
     search_fields = ["name", "credentials"]
+
+
+def _survey_summary(**scope: Any) -> SafeString:
+    """The follow-up survey's results as compact bars, with a link to the full page."""
+    bars = render_to_string(
+        "admin/enrollments/survey_bars.html", {"results": survey_results(**scope)}
+    )
+    target = "?" + "&".join(f"{name}={obj.pk}" for name, obj in scope.items())
+    link = reverse("admin:enrollments_surveyinvitation_results") + target
+    return format_html('{}<p><a href="{}">All answers and the CSV export</a></p>', bars, link)
+
+
+class SurveyMedia:
+    css = {"all": ["enrollments/survey_bars.css"]}
 
 
 # Meeting links are typed without a scheme often enough; assume the secure one.
@@ -73,6 +92,20 @@ class OfferingAdmin(admin.ModelAdmin[Offering]):
         ("People and topics", {"fields": ["facilitators", "topics"]}),
         ("Publishing", {"fields": ["is_published"]}),
     ]
+    Media = SurveyMedia
+
+    def get_fieldsets(self, request: HttpRequest, obj: Offering | None = None) -> Any:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.append(("Follow-up surveys, all sessions", {"fields": ["survey_summary"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Offering | None = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), "survey_summary"]
+
+    @admin.display(description="results")
+    def survey_summary(self, offering: Offering) -> SafeString:
+        return _survey_summary(offering=offering)
 
     @admin.display(description="price", ordering="price_cents")
     def price(self, offering: Offering) -> str:
@@ -116,6 +149,20 @@ class SessionAdmin(admin.ModelAdmin[Session]):
         ),
         ("Audience", {"fields": ["is_public", "organization"]}),
     ]
+    Media = SurveyMedia
+
+    def get_fieldsets(self, request: HttpRequest, obj: Session | None = None) -> Any:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.append(("Follow-up survey", {"fields": ["survey_summary"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Session | None = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), "survey_summary"]
+
+    @admin.display(description="results")
+    def survey_summary(self, session: Session) -> SafeString:
+        return _survey_summary(session=session)
 
     actions = ["cancel_sessions"]
 

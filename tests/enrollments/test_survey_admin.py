@@ -218,3 +218,18 @@ def test_only_choice_questions_have_choices(type_, choices, valid):
     else:
         with pytest.raises(ValidationError, match="choice"):
             question.full_clean()
+
+
+@pytest.mark.parametrize("page", ["session", "offering"])
+def test_results_show_as_bars_on_the_session_and_offering_pages(admin_client, session, page):
+    answered(session, overall=5, recommend=10)
+    answered(session, overall=2, recommend=3)
+    target = session if page == "session" else session.offering
+
+    html = admin_client.get(f"/admin/workshops/{page}/{target.pk}/change/").content.decode()
+
+    assert 'class="survey-bar"' in html
+    assert "enrollments/survey_bars.css" in html
+    assert "<dt>Answered</dt><dd>2 (100%)</dd>" in html
+    assert "<dt>NPS</dt><dd>0</dd>" in html  # one promoter, one detractor
+    assert f"results/?{page}={target.pk}" in html
