@@ -325,6 +325,23 @@ def enrollment_release_hold(*, enrollment_id: int, now: datetime | None = None) 
 # --- Payment outcomes -----------------------------------------------------------------------
 
 
+# The email that explains a payment given back in full, by why it was given back.
+_REFUND_NOTICES = {
+    Refund.Reason.DUPLICATE: "duplicate_payment_refunded",
+    Refund.Reason.CANCELLATION: "cancelled_payment_refunded",
+}
+
+
+def _refund_whole_payment(enrollment: Enrollment, payment: Payment, reason: Refund.Reason) -> None:
+    billing.refund_create(enrollment=enrollment, amount_cents=payment.amount_cents, reason=reason)
+    mail_queue(
+        kind=_REFUND_NOTICES[reason],
+        to=enrollment.email,
+        context=_context(enrollment, refund=format_amount(payment.amount_cents, payment.currency)),
+        related=enrollment,
+    )
+
+
 def enrollment_settle_payment(*, payment_id: int, now: datetime | None = None) -> str:
     """A payment succeeded: confirm the seats, or refund if there are none to give.
 
@@ -346,34 +363,10 @@ def enrollment_settle_payment(*, payment_id: int, now: datetime | None = None) -
         payment.save(update_fields=["status", "succeeded_at"])
 
         if enrollment.status == Status.CONFIRMED:
-            billing.refund_create(
-                enrollment=enrollment,
-                amount_cents=payment.amount_cents,
-                reason=Refund.Reason.DUPLICATE,
-            )
-            mail_queue(
-                kind="duplicate_payment_refunded",
-                to=enrollment.email,
-                context=_context(
-                    enrollment, refund=format_amount(payment.amount_cents, payment.currency)
-                ),
-                related=enrollment,
-            )
+            _refund_whole_payment(enrollment, payment, Refund.Reason.DUPLICATE)
             return "duplicate payment refunded"
         if enrollment.status in (Status.CANCELLED, Status.REFUNDED):
-            billing.refund_create(
-                enrollment=enrollment,
-                amount_cents=payment.amount_cents,
-                reason=Refund.Reason.CANCELLATION,
-            )
-            mail_queue(
-                kind="cancelled_payment_refunded",
-                to=enrollment.email,
-                context=_context(
-                    enrollment, refund=format_amount(payment.amount_cents, payment.currency)
-                ),
-                related=enrollment,
-            )
+            _refund_whole_payment(enrollment, payment, Refund.Reason.CANCELLATION)
             return "payment for a cancelled booking refunded"
 
         hold_valid = (
