@@ -22,12 +22,15 @@ request_id: ContextVar[str] = ContextVar("request_id", default="-")
 # Secret link tokens are 43 URL-safe characters; nothing else we log is that long and dense.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32,}")
 _EMAIL = re.compile(r"[^\s@<>\"'(),;:]+@[^\s@<>\"'(),;:]+\.[A-Za-z]{2,}")
+# PostgreSQL quotes the whole row when a constraint fails; that row may hold what a person wrote.
+_FAILING_ROW = re.compile(r"(Failing row contains )\(.*?\)(?=\.?\s*$|\n)", re.MULTILINE)
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 access_log = logging.getLogger("regard.access")
 
 
 def redact(text: str) -> str:
+    text = _FAILING_ROW.sub(r"\1(withheld)", text)
     return _EMAIL.sub("[email]", _TOKEN.sub("[secret]", text))
 
 

@@ -110,6 +110,10 @@ def test_access_lines_name_the_route_never_the_secret_link(client, caplog):
         ("Not Found: /enrollments/" + "a" * 43 + "/", "Not Found: /enrollments/[secret]/"),
         ("550 rejected <ada.l@example.org>", "550 rejected <[email]>"),
         ("mail 12 (inquiry_acknowledgement) sent", "mail 12 (inquiry_acknowledgement) sent"),
+        (
+            'violates check constraint "x"\nDETAIL:  Failing row contains (7, I feel lost, 3).',
+            'violates check constraint "x"\nDETAIL:  Failing row contains (withheld).',
+        ),
     ],
 )
 def test_log_messages_are_redacted(text, expected):

@@ -182,3 +182,35 @@ def test_with_the_broker_down_mail_waits_and_goes_out_when_it_returns(own_redis,
         wait_until(lambda: len(smtp_sink.messages) == 1)
 
     assert OutgoingMail.objects.get(id=row.id).status == OutgoingMail.Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_an_inquiry_is_taken_and_its_emails_follow(
+    own_redis, smtp_sink, api, settings
+):
+    settings.PRACTICE_NOTIFY_EMAIL = "care@practice.example"
+    own_redis(False)
+
+    response = api.post(
+        "/api/v1/inquiries/",
+        {
+            "kind": "personal_guidance",
+            "name": "Ada",
+            "email": "ada@example.org",
+            "message": "I would like to talk about my work.",
+            "consent": True,
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert OutgoingMail.objects.filter(status=OutgoingMail.Status.QUEUED).count() == 2
+    own_redis(True)
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        dispatch_outbox.delay()  # what beat sends every minute
+        wait_until(lambda: len(smtp_sink.messages) == 2)
+
+    assert sorted(m["To"] for m in smtp_sink.messages) == [
+        "ada@example.org",
+        "care@practice.example",
+    ]
