@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run pay test lint format clean
+.PHONY: install run pay test bench lint format clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ pay: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m tests.run $(PYTEST_ARGS)
 
+# The production shape on loopback under load, against a bare baseline: bench/RESULTS.md.
+# Needs PostgreSQL and Redis on 127.0.0.1 (BENCH_DATABASE_URL, BENCH_REDIS_URL); about 7 minutes.
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.run
+
+# The bench's baseline app is checked too (it is only installed with REGARD_BENCH_BASELINE=1).
+lint: export REGARD_BENCH_BASELINE = 1
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "enrollments",
     "billing",
 ]
+# `make bench` only: bare endpoints in the same process, the yardstick for the real ones.
+BENCH_BASELINE = env.bool("REGARD_BENCH_BASELINE", default=False)
+if BENCH_BASELINE:
+    INSTALLED_APPS.append("bench.baseline")
 
 MIDDLEWARE = [
     "config.logs.RequestIdMiddleware",
@@ -95,7 +99,10 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# Connections are kept for a minute and checked before reuse: opening one per request
+# costs more than most requests (see bench/RESULTS.md). Behind a pooler, set it to 0.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Waits for the write lock instead of failing at once while the worker and the web
     # process share the embedded database.
@@ -108,7 +115,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "regard",
         }

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -15,6 +16,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
 ]
+if settings.BENCH_BASELINE:
+    urlpatterns.append(path("bench/", include("bench.baseline.urls")))
 
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"

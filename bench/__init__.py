@@ -1,0 +1,1 @@
+"""`make bench`: the production shape on loopback, measured against a bare baseline."""
