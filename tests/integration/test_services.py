@@ -4,6 +4,7 @@ from http import HTTPStatus
 
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from config.celery import app as celery_app
@@ -30,5 +31,5 @@ def test_the_cache_is_redis():
     cache = caches["default"]
     cache.set("regard-probe", "ok", 5)
 
-    assert type(cache).__module__ == "django.core.cache.backends.redis"
+    assert isinstance(cache, RedisCache)
     assert cache.get("regard-probe") == "ok"
