@@ -2,6 +2,7 @@
 
 import logging
 import os
+import threading
 from typing import Any
 
 from celery import Celery
@@ -18,6 +19,11 @@ app = Celery("regard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Web processes import the task modules on the first kick. Celery's autodiscovery guards
+# against recursion with a plain module-level flag, so a thread arriving while another
+# imports returns at once without the task and its kick is lost: one import at a time.
+_task_import = threading.Lock()
+
 
 def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
     """Queue a task by name once the current transaction commits.
@@ -31,7 +37,9 @@ def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
         try:
             if task_name not in app.tasks:
                 # Web processes never import the task modules; the worker does at start.
-                app.loader.import_default_modules()
+                with _task_import:
+                    if task_name not in app.tasks:  # a thread we waited for imported them
+                        app.loader.import_default_modules()
             app.tasks[task_name].apply_async(kwargs=kwargs, retry=False)
         except Exception as error:
             logger.warning(
