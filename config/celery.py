@@ -1,12 +1,13 @@
 """The Celery app (`celery -A config worker`, `celery -A config beat`) and how work is queued."""
 
+import gc
 import logging
 import os
 import threading
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import celeryd_after_setup, task_prerun
 from django.db import transaction
 
 from config.logs import request_id
@@ -56,3 +57,10 @@ def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
 def _log_with_task_id(task_id: str | None = None, **kwargs: Any) -> None:
     # A worker's log lines carry the task's id where a web process's carry the request's.
     request_id.set(task_id or "-")
+
+
+@celeryd_after_setup.connect
+def _freeze_what_the_pool_inherits(**kwargs: Any) -> None:
+    # Sent once everything is imported, before the pool forks: frozen objects are left out
+    # of the children's garbage collections, which would otherwise copy their pages.
+    gc.freeze()
