@@ -1,11 +1,13 @@
 """The Celery app (`celery -A config worker`, `celery -A config beat`) and how work is queued."""
 
+import gc
 import logging
 import os
+import threading
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_prerun
+from celery.signals import celeryd_after_setup, task_prerun
 from django.db import transaction
 
 from config.logs import request_id
@@ -17,6 +19,11 @@ logger = logging.getLogger(__name__)
 app = Celery("regard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Web processes import the task modules on the first kick. Celery's autodiscovery guards
+# against recursion with a plain module-level flag, so a thread arriving while another
+# imports returns at once without the task and its kick is lost: one import at a time.
+_task_import = threading.Lock()
 
 
 def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
@@ -31,7 +38,9 @@ def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
         try:
             if task_name not in app.tasks:
                 # Web processes never import the task modules; the worker does at start.
-                app.loader.import_default_modules()
+                with _task_import:
+                    if task_name not in app.tasks:  # a thread we waited for imported them
+                        app.loader.import_default_modules()
             app.tasks[task_name].apply_async(kwargs=kwargs, retry=False)
         except Exception as error:
             logger.warning(
@@ -48,3 +57,10 @@ def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
 def _log_with_task_id(task_id: str | None = None, **kwargs: Any) -> None:
     # A worker's log lines carry the task's id where a web process's carry the request's.
     request_id.set(task_id or "-")
+
+
+@celeryd_after_setup.connect
+def _freeze_what_the_pool_inherits(**kwargs: Any) -> None:
+    # Sent once everything is imported, before the pool forks: frozen objects are left out
+    # of the children's garbage collections, which would otherwise copy their pages.
+    gc.freeze()

@@ -4,9 +4,10 @@ import time
 
 from celery import shared_task
 
+from config.celery import enqueue_on_commit
 from enrollments.services import enrollments, inquiries, mail, surveys
 
-# The sweep stops taking new rows after this, well inside the task's soft time limit.
+# A sweep stops taking new rows after this, well inside the task's soft time limit.
 SWEEP_BUDGET_SECONDS = 90
 
 
@@ -42,5 +43,8 @@ def purge_expired_personal_data() -> None:
 
 @shared_task(name="enrollments.send_followup_surveys")
 def send_followup_surveys() -> dict[str, int]:
-    sent = surveys.surveys_send_due()
+    sent = surveys.surveys_send_due(budget_seconds=SWEEP_BUDGET_SECONDS)
+    if sent.unfinished:
+        # A big session is finished by runs right after this one, not an hour later by beat.
+        enqueue_on_commit("enrollments.send_followup_surveys")
     return {"invited": sent.invited, "reminded": sent.reminded}

@@ -2,14 +2,13 @@
 
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from workshops import selectors
-from workshops.cache import cache_seconds, cached_answer_key
+from workshops.cache import cache_answer, cache_seconds, cached_answer
 from workshops.filters import OfferingFilter, SessionFilter
 from workshops.models import Offering, Session
 from workshops.serializers import OfferingDetailOutput, OfferingListOutput, SessionOutput
@@ -20,13 +19,13 @@ class CachedGetMixin:
     ConditionalGetMiddleware then turns a matching `If-None-Match` into a 304."""
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        key = cached_answer_key(request.get_full_path())
-        data = cache.get(key) if cache_seconds() else None
+        path = request.get_full_path()
+        data, version = cached_answer(path) if cache_seconds() else (None, "")
         if data is not None:
             return Response(data)
         response: Response = super().get(request, *args, **kwargs)  # type: ignore[misc]
         if response.status_code == 200 and cache_seconds():
-            cache.set(key, response.data, cache_seconds())
+            cache_answer(path, response.data, version)
         return response
 
 

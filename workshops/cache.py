@@ -2,10 +2,13 @@
 
 Offerings and sessions are read far more than they change; on the day a popular workshop
 opens, the list is fetched by everyone at once. Answers are kept for
-`CATALOG_CACHE_SECONDS` under a version that every write to the catalog (or to seats)
-moves on, so nobody reads a stale price, date or seat count for long. Invalidation hangs
-on model signals on purpose: it must follow every path a row can change by (services,
-admin, shell), and it carries no business rule.
+`CATALOG_CACHE_SECONDS`, each with the version of the catalog it was read under; every
+write to the catalog (or to seats) moves the version on, and an answer is served only
+while its version is the current one, so nobody reads a stale price, date or seat count
+for long. The version and the answer are fetched together, in one round trip.
+
+Invalidation hangs on model signals on purpose: it must follow every path a row can
+change by (services, admin, shell), and it carries no business rule.
 """
 
 import hashlib
@@ -20,13 +23,11 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 VERSION_KEY = "catalog:version"
 
 
-def catalog_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        version = uuid.uuid4().hex
-        cache.add(VERSION_KEY, version, None)
-        version = cache.get(VERSION_KEY, version)
-    return str(version)
+def _new_catalog_version() -> str:
+    # The version was never set, or was evicted: the first process to add one wins.
+    version = uuid.uuid4().hex
+    cache.add(VERSION_KEY, version, None)
+    return str(cache.get(VERSION_KEY, version))
 
 
 def catalog_changed(**kwargs: Any) -> None:
@@ -36,7 +37,28 @@ def catalog_changed(**kwargs: Any) -> None:
 
 
 def cached_answer_key(path: str) -> str:
-    return f"catalog:{catalog_version()}:{hashlib.sha256(path.encode()).hexdigest()}"
+    return f"catalog:answer:{hashlib.sha256(path.encode()).hexdigest()}"
+
+
+def cached_answer(path: str) -> tuple[Any | None, str]:
+    """The answer kept for `path` if it is of the current version (else None), and that version.
+
+    Store a fresh answer with this version, read before the rows were: if the catalog
+    changes meanwhile, the answer is stored under the old version and never served.
+    """
+    key = cached_answer_key(path)
+    found = cache.get_many([VERSION_KEY, key])
+    version = found.get(VERSION_KEY)
+    if version is None:
+        return None, _new_catalog_version()
+    kept = found.get(key)
+    if kept is not None and kept["version"] == version:
+        return kept["data"], str(version)
+    return None, str(version)
+
+
+def cache_answer(path: str, data: Any, version: str) -> None:
+    cache.set(cached_answer_key(path), {"version": version, "data": data}, cache_seconds())
 
 
 def cache_seconds() -> int:

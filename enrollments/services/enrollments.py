@@ -101,6 +101,43 @@ def _check_open(session: Session, now: datetime) -> None:
         raise EnrollmentClosed()
 
 
+def _check_room(session: Session, *, seats: int, seats_left: int, join_waitlist: bool) -> None:
+    """Refuses a request that neither fits nor may wait, saying why."""
+    if seats <= seats_left or (join_waitlist and session.waitlist_enabled):
+        return
+    if seats_left > 0:
+        raise SessionFull(
+            f"Only {seats_left} seat(s) are left in this session. You can book those, "
+            "or join the waitlist for all of yours.",
+            code="not_enough_seats",
+        )
+    if not session.waitlist_enabled:
+        raise SessionFull(
+            "This session is full. Have a look at the other dates, or write to us and "
+            "we will let you know when a new one is planned."
+        )
+    raise SessionFull()
+
+
+def _refuse_before_locking(
+    session_id: int, *, seats: int, join_waitlist: bool, now: datetime
+) -> None:
+    """Refuses, without queueing for the session's lock, a request that would be refused.
+
+    In a rush on a full session every request would otherwise wait its turn at the row
+    lock only to hear that it is full. One statement reads the session and its seats at
+    a single instant, and the answer is the one the locked check would have given had the
+    request come at that instant: a seat freed a moment later is the same as the request
+    arriving a moment earlier. It never lets anyone in; that stays with the locked check.
+    """
+    session = Session.objects.annotate(taken=seats_taken(now=now)).filter(pk=session_id).first()
+    if session is None:
+        return  # the locked path says so, as it always has
+    _check_open(session, now)
+    seats_left = max(session.capacity - int(session.taken), 0)
+    _check_room(session, seats=seats, seats_left=seats_left, join_waitlist=join_waitlist)
+
+
 @dataclass(frozen=True)
 class CancellationTerms:
     can_cancel: bool
@@ -225,10 +262,14 @@ def enrollment_hold(
 ) -> Enrollment:
     """Take seats under the session's lock: held for payment, confirmed if free, or waitlisted."""
     now = now or timezone.now()
+    # With the test-only switch off, the concurrency test must still see the whole oversell.
+    if settings.ENROLLMENT_SEAT_LOCK:
+        _refuse_before_locking(session_id, seats=seats, join_waitlist=join_waitlist, now=now)
     with transaction.atomic():
         session = _lock_session(session_id)
         _check_open(session, now)
         seats_left = _seats_left(session, now)
+        _check_room(session, seats=seats, seats_left=seats_left, join_waitlist=join_waitlist)
         enrollment = Enrollment(
             session=session,
             name=name,
@@ -250,21 +291,8 @@ def enrollment_hold(
                 enrollment.hold_expires_at = now + timedelta(
                     minutes=settings.ENROLLMENT_HOLD_MINUTES
                 )
-        elif join_waitlist and session.waitlist_enabled:
-            enrollment.status = Status.WAITLISTED
-        elif seats_left > 0:
-            raise SessionFull(
-                f"Only {seats_left} seat(s) are left in this session. You can book those, "
-                "or join the waitlist for all of yours.",
-                code="not_enough_seats",
-            )
-        elif not session.waitlist_enabled:
-            raise SessionFull(
-                "This session is full. Have a look at the other dates, or write to us and "
-                "we will let you know when a new one is planned."
-            )
         else:
-            raise SessionFull()
+            enrollment.status = Status.WAITLISTED
         enrollment.save()
 
         named = list(participants)

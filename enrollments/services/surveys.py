@@ -5,7 +5,9 @@ URL, and the practice's notification about a request for guidance does not repea
 """
 
 import logging
-from collections.abc import Mapping
+import math
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +44,9 @@ INVITE_WITHIN = timedelta(days=30)
 LOW_RATING = 2  # a rating at or below this is flagged for the practice's attention
 FREE_TEXT_MAX = 5000
 FLAGGED_KEYS = (SurveyQuestion.OVERALL, SurveyQuestion.FELT_HEARD)
+# People due an invitation are read this many at a time: a session of thousands is never
+# held in memory at once.
+DUE_BATCH = 500
 
 # The form posts strings; the API may send JSON booleans. Both mean the same answer.
 _YES = {"yes", "true"}
@@ -64,6 +69,7 @@ def survey_url(invitation: SurveyInvitation) -> str:
 class SurveysSent:
     invited: int
     reminded: int
+    unfinished: bool = False  # the run's time was up with people still to write to
 
 
 def _template_for(session: Session) -> SurveyTemplate | None:
@@ -97,8 +103,16 @@ def _participants_due(*, now: datetime) -> QuerySet[Participant]:
         .annotate(attendance_taken=attendance_taken)
         .filter(Q(attendance_taken=False) | Q(attended=True))
         .select_related("enrollment__session__offering")
-        .order_by("enrollment__session_id", "id")
+        .order_by("id")
     )
+
+
+def _in_batches(participants: QuerySet[Participant]) -> Iterator[Participant]:
+    """By id, a batch at a time; each batch leaves out those a concurrent run invited."""
+    after = 0
+    while batch := list(participants.filter(pk__gt=after)[:DUE_BATCH]):
+        yield from batch
+        after = batch[-1].pk
 
 
 def _invite(participant: Participant, template: SurveyTemplate, now: datetime) -> bool:
@@ -154,12 +168,12 @@ def _mail_context(invitation: SurveyInvitation) -> dict[str, Any]:
     }
 
 
-def surveys_send_due(*, now: datetime | None = None) -> SurveysSent:
-    """Invite everyone due an invitation, and remind once those who have not answered."""
-    now = now or timezone.now()
-    invited = 0
+def _invite_due(now: datetime, deadline: float) -> tuple[int, bool]:
+    invited = tried = 0
     templates: dict[int, SurveyTemplate | None] = {}
-    for participant in _participants_due(now=now):
+    for participant in _in_batches(_participants_due(now=now)):
+        if tried and time.monotonic() >= deadline:
+            return invited, True
         session = participant.enrollment.session
         if session.pk not in templates:
             templates[session.pk] = _template_for(session)
@@ -167,19 +181,50 @@ def surveys_send_due(*, now: datetime | None = None) -> SurveysSent:
         if template is None:
             logger.warning("surveys: no survey template for session %s; nobody invited", session.pk)
             continue
+        tried += 1
         invited += _invite(participant, template, now)
+    return invited, False
 
-    due_reminders = SurveyInvitation.objects.filter(
+
+def _remind_due(now: datetime, deadline: float) -> tuple[int, bool]:
+    due = SurveyInvitation.objects.filter(
         submitted_at__isnull=True,
         reminded_at__isnull=True,
         invited_at__lte=now - REMINDER_AFTER,
         invited_at__gt=now - INVITE_WITHIN,
-    ).values_list("pk", flat=True)
-    reminded = sum(_remind(pk, now) for pk in list(due_reminders))
+    ).order_by("pk")
+    reminded = 0
+    for tried, invitation_id in enumerate(list(due.values_list("pk", flat=True))):
+        if tried and time.monotonic() >= deadline:
+            return reminded, True
+        reminded += _remind(invitation_id, now)
+    return reminded, False
+
+
+def surveys_send_due(
+    *, now: datetime | None = None, budget_seconds: float | None = None
+) -> SurveysSent:
+    """Invite everyone due an invitation, and remind once those who have not answered.
+
+    With `budget_seconds`, the run stops once they are spent and says it is `unfinished`
+    (the job then queues itself again); it always writes to one person first, so every
+    run moves on. Invitations come before reminders.
+    """
+    now = now or timezone.now()
+    deadline = math.inf if budget_seconds is None else time.monotonic() + budget_seconds
+    invited, unfinished = _invite_due(now, deadline)
+    reminded = 0
+    if not unfinished:
+        reminded, unfinished = _remind_due(now, deadline)
 
     if invited or reminded:
-        logger.info("surveys: %s invitation(s), %s reminder(s) queued", invited, reminded)
-    return SurveysSent(invited=invited, reminded=reminded)
+        logger.info(
+            "surveys: %s invitation(s), %s reminder(s) queued%s",
+            invited,
+            reminded,
+            "; more to do" if unfinished else "",
+        )
+    return SurveysSent(invited=invited, reminded=reminded, unfinished=unfinished)
 
 
 # --- Answering ------------------------------------------------------------------------------

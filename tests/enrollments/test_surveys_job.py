@@ -6,6 +6,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from enrollments import tasks
 from enrollments.models import (
     Enrollment,
     OfferingSurvey,
@@ -66,6 +67,65 @@ def test_three_runs_invite_each_confirmed_participant_exactly_once():
     assert sorted(invitation_mails().values_list("to", flat=True)) == sorted(
         [ada.email, bo.email, cy.email]
     )
+
+
+def test_a_run_out_of_time_stops_and_says_people_are_still_due():
+    session = ended_session()
+    people = [participant(session) for _ in range(3)]
+
+    # A budget of nothing: each run invites one person and stops.
+    runs = [surveys.surveys_send_due(budget_seconds=0) for _ in range(4)]
+
+    assert runs == [
+        surveys.SurveysSent(invited=1, reminded=0, unfinished=True),
+        surveys.SurveysSent(invited=1, reminded=0, unfinished=True),
+        surveys.SurveysSent(invited=1, reminded=0, unfinished=False),
+        surveys.SurveysSent(invited=0, reminded=0, unfinished=False),
+    ]
+    assert sorted(invitation_mails().values_list("to", flat=True)) == sorted(
+        person.email for person in people
+    )
+
+
+def test_people_are_read_in_batches_and_nobody_is_skipped(monkeypatch):
+    monkeypatch.setattr(surveys, "DUE_BATCH", 2)
+    sessions = [ended_session(), ended_session()]
+    people = [participant(sessions[n % 2]) for n in range(5)]
+
+    assert surveys.surveys_send_due().invited == 5
+    assert sorted(SurveyInvitation.objects.values_list("participant_id", flat=True)) == sorted(
+        person.pk for person in people
+    )
+
+
+def test_reminders_keep_to_the_budget_too():
+    session = ended_session()
+    for _ in range(2):
+        participant(session)
+    surveys.surveys_send_due()
+
+    with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1)):
+        runs = [surveys.surveys_send_due(budget_seconds=0) for _ in range(3)]
+
+    assert [(run.reminded, run.unfinished) for run in runs] == [(1, True), (1, False), (0, False)]
+    assert reminder_mails().count() == 2
+
+
+def test_the_job_queues_itself_again_until_a_big_session_is_done(
+    monkeypatch, eager_tasks, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(tasks, "SWEEP_BUDGET_SECONDS", 0)  # one invitation per run
+    session = ended_session()
+    people = [participant(session) for _ in range(3)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send_followup_surveys()  # queues the second run, which queues the third
+
+    assert first == {"invited": 1, "reminded": 0}
+    assert sorted(SurveyInvitation.objects.values_list("participant_id", flat=True)) == sorted(
+        person.pk for person in people
+    )
+    assert invitation_mails().count() == 3
 
 
 @pytest.mark.parametrize(

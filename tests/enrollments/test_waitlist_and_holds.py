@@ -4,14 +4,75 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from config.errors import Conflict
 from enrollments.models import Enrollment, OutgoingMail
 from enrollments.services import enrollments
 from enrollments.tasks import expire_holds
 from tests.factories import EnrollmentFactory, SessionFactory
+from workshops.models import Session
 
 pytestmark = pytest.mark.django_db
 
 Status = Enrollment.Status
+
+FULL = enrollments.SessionFull.message
+FULL_WITHOUT_WAITLIST = (
+    "This session is full. Have a look at the other dates, or write to us and "
+    "we will let you know when a new one is planned."
+)
+ONE_LEFT = (
+    "Only 1 seat(s) are left in this session. You can book those, "
+    "or join the waitlist for all of yours."
+)
+CANCELLED = "This session has been cancelled. We're sorry; have a look at the other dates."
+
+
+@pytest.mark.parametrize(
+    ("session_changes", "taken", "request_changes", "code", "message"),
+    [
+        ({}, 3, {}, "session_full", FULL),
+        (
+            {"waitlist_enabled": False},
+            3,
+            {"join_waitlist": True},
+            "session_full",
+            FULL_WITHOUT_WAITLIST,
+        ),
+        ({}, 2, {"seats": 2}, "not_enough_seats", ONE_LEFT),
+        ({"status": Session.Status.CANCELLED}, 0, {}, "session_cancelled", CANCELLED),
+        (
+            {"enrollment_closes_at": timezone.now() - timedelta(minutes=1)},
+            0,
+            {},
+            "enrollment_closed",
+            enrollments.EnrollmentClosed.message,
+        ),
+    ],
+)
+def test_a_request_that_would_be_refused_is_refused_without_waiting_for_the_lock(
+    settings, django_assert_num_queries, session_changes, taken, request_changes, code, message
+):
+    session = SessionFactory.create(capacity=3, **session_changes)
+    if taken:
+        EnrollmentFactory.create(session=session, seats=taken)
+
+    def hold() -> Enrollment:
+        return enrollments.enrollment_hold(
+            session_id=session.pk, name="Ada", email="ada@example.org", **request_changes
+        )
+
+    settings.ENROLLMENT_SEAT_LOCK = False  # the check inside the transaction answers alone
+    with pytest.raises(Conflict) as in_transaction:
+        hold()
+    settings.ENROLLMENT_SEAT_LOCK = True
+    # One read, no transaction and no row lock: a rush on a full session does not queue.
+    with django_assert_num_queries(1) as read, pytest.raises(Conflict) as refused:
+        hold()
+
+    assert (refused.value.code, refused.value.message) == (code, message)
+    assert (in_transaction.value.code, in_transaction.value.message) == (code, message)
+    assert "FOR UPDATE" not in read.captured_queries[0]["sql"]
+    assert Enrollment.objects.filter(email="ada@example.org").count() == 0
 
 
 def test_lapsed_holds_expire_and_the_seat_goes_to_the_first_waiting_person():

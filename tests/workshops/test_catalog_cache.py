@@ -1,10 +1,41 @@
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 import pytest
+from django.core.cache import cache, caches
 
 from tests.factories import EnrollmentFactory, OfferingFactory, SessionFactory
+from workshops import cache as catalog_cache
+from workshops.models import Offering
 
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidation happens on commit
+
+CACHE_METHODS = ("get", "get_many", "set", "set_many", "add", "delete", "has_key", "incr", "touch")
+
+
+@pytest.fixture
+def cache_calls(monkeypatch) -> list[str]:
+    """Every call made to the cache from outside it (with Redis, a round trip each)."""
+    backend = caches["default"]
+    calls: list[str] = []
+    depth = [0]  # a backend's own get_many may call its get; that is still one call
+
+    def counted(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not depth[0]:
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return call
+
+    for name in CACHE_METHODS:
+        monkeypatch.setattr(backend, name, counted(name, getattr(backend, name)))
+    return calls
 
 
 def test_a_repeated_catalog_read_is_served_without_the_database(api, django_assert_num_queries):
@@ -15,6 +46,42 @@ def test_a_repeated_catalog_read_is_served_without_the_database(api, django_asse
         again = api.get("/api/v1/offerings/")
 
     assert again.json() == first.json()
+
+
+def test_a_cached_answer_costs_one_call_to_the_cache(api, cache_calls):
+    OfferingFactory.create_batch(2)
+    first = api.get("/api/v1/offerings/")
+    cache_calls.clear()
+
+    again = api.get("/api/v1/offerings/")
+
+    assert cache_calls == ["get_many"]  # the version and the answer in one MGET
+    assert again.json() == first.json()
+
+
+def test_an_answer_from_before_a_change_is_never_served(api):
+    offering = OfferingFactory.create(title="Before")
+    api.get("/api/v1/offerings/")
+    # Rows changed without a signal, so only a new version (or a lost one) can tell.
+    Offering.objects.filter(pk=offering.pk).update(title="After")
+
+    cache.set(catalog_cache.VERSION_KEY, "moved-on-elsewhere", None)
+    assert api.get("/api/v1/offerings/").json()["results"][0]["title"] == "After"
+
+    Offering.objects.filter(pk=offering.pk).update(title="After again")
+    cache.delete(catalog_cache.VERSION_KEY)  # evicted
+    assert api.get("/api/v1/offerings/").json()["results"][0]["title"] == "After again"
+
+
+def test_an_answer_read_before_a_change_and_stored_after_it_is_not_served():
+    path = "/api/v1/offerings/"
+    data, version = catalog_cache.cached_answer(path)
+    assert data is None
+
+    catalog_cache.catalog_changed()  # commits while the slow reader is still at work
+    catalog_cache.cache_answer(path, {"stale": True}, version)
+
+    assert catalog_cache.cached_answer(path)[0] is None
 
 
 def test_a_changed_offering_is_seen_at_once(api):
