@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.cache import set_response_etag
 from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,17 +16,35 @@ from workshops.serializers import OfferingDetailOutput, OfferingListOutput, Sess
 
 
 class CachedGetMixin:
-    """Serves a recent identical answer from the cache (see workshops/cache.py); the
-    ConditionalGetMiddleware then turns a matching `If-None-Match` into a 304."""
+    """Serves a recent identical answer from the cache (see workshops/cache.py), as the
+    bytes and ETag it was first sent with: a cached answer is neither serialized nor
+    hashed again. The ConditionalGetMiddleware turns a matching `If-None-Match` into a 304.
+    """
+
+    _catalog_version = ""
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        path = request.get_full_path()
-        data, version = cached_answer(path) if cache_seconds() else (None, "")
-        if data is not None:
-            return Response(data)
+        if cache_seconds():
+            kept, self._catalog_version = cached_answer(request.get_full_path())
+            if kept is not None:
+                answer = Response(
+                    headers={"Content-Type": "application/json", "ETag": kept["etag"]}
+                )
+                answer.content = kept["content"]  # marks it rendered: no serializer, no renderer
+                return answer
         response: Response = super().get(request, *args, **kwargs)  # type: ignore[misc]
-        if response.status_code == 200 and cache_seconds():
-            cache_answer(path, response.data, version)
+        return response
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        fresh = not response.is_rendered
+        if fresh and self._catalog_version and response.status_code == 200:
+            response.render()
+            set_response_etag(response)
+            answer = {"content": response.content, "etag": response["ETag"]}
+            cache_answer(request.get_full_path(), answer, self._catalog_version)
         return response
 
 

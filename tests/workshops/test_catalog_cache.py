@@ -123,3 +123,15 @@ def test_the_cache_can_be_turned_off(api, settings, django_assert_num_queries):
 
     with django_assert_num_queries(4):
         api.get("/api/v1/offerings/")
+
+
+def test_a_cached_answer_is_sent_as_first_sent(api):
+    OfferingFactory.create_batch(2)
+    first = api.get("/api/v1/offerings/")
+
+    again = api.get("/api/v1/offerings/")
+
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
+    assert again["Vary"] == first["Vary"]
