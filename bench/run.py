@@ -121,8 +121,9 @@ def environment(*, web_port: int, stripe_port: int, smtp_port: int) -> dict[str,
         "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port}",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "PAYMENT_FLOW": "payment_intent",
-        # One address sends every request here; the rush must meet the seats, not the throttle.
-        "ENROLLMENT_THROTTLE_RATE": "1000000/minute",
+        # A rush is many people at once: each create says whose it is (X-Forwarded-For, as
+        # the proxy in front would), so each meets its own throttle as in production.
+        "DJANGO_NUM_PROXIES": "1",
         "SITE_URL": f"http://127.0.0.1:{web_port}",
         "PORT": str(web_port),
         "WEB_CONCURRENCY": "2",
@@ -199,7 +200,7 @@ def enrollment_rush(bench: Bench) -> None:
                         "consent": True,
                     }
                 ).encode(),
-                JSON,
+                {**JSON, "X-Forwarded-For": f"10.{round_number}.{n // 256}.{n % 256}"},
             )
             for n in range(RUSH_REQUESTS)
         ]
