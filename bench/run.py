@@ -22,10 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import load, mail_sink, processes
 from bench.load import Request, Result
+
+if TYPE_CHECKING:  # Django models load after django.setup(), in main()
+    from billing.models import Payment
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -42,6 +46,7 @@ WEBHOOK_EVENTS, DUPLICATE_SHARE = 1000, 0.2
 SURVEY_PEOPLE = int(os.environ.get("BENCH_SURVEY_PEOPLE", "10000"))
 WEBHOOK_SECRET = "whsec_bench_regard"  # noqa: S105 -- signs the bench's own events
 JSON = {"Content-Type": "application/json"}
+WEBHOOK_PATH = "/api/v1/billing/stripe/webhook/"
 
 
 @dataclass
@@ -296,7 +301,7 @@ def webhook_ingest(bench: Bench) -> None:
         requests.append(
             Request(
                 "POST",
-                "/api/v1/billing/stripe/webhook/",
+                WEBHOOK_PATH,
                 payload,
                 {**JSON, "Stripe-Signature": signature},
             )
@@ -350,6 +355,39 @@ def webhook_ingest(bench: Bench) -> None:
     )
 
 
+def _payment_during_fanout(bench: Bench, payment: "Payment") -> float:
+    """Seconds from delivering one payment's webhook to its being applied."""
+    from billing.models import StripeEvent
+    from tests import stripe_payloads
+
+    event = stripe_payloads.event(
+        "payment_intent.succeeded",
+        stripe_payloads.payment_intent(
+            amount=payment.amount_cents,
+            currency=payment.currency.lower(),
+            status="succeeded",
+            reference=payment.enrollment.reference,
+            intent_id=payment.stripe_payment_intent_id,
+        ),
+    )
+    payload, signature = stripe_payloads.delivery(event, secret=WEBHOOK_SECRET)
+    started = time.monotonic()
+    answer = load.burst(
+        "webhook during fan-out",
+        bench.base,
+        [Request("POST", WEBHOOK_PATH, payload, {**JSON, "Stripe-Signature": signature})],
+    )
+    bench.check("fan-out: the webhook is answered", answer.statuses.keys() == {200}, "")
+    wait_until(
+        lambda: StripeEvent.objects.filter(
+            stripe_id=event["id"], processed_at__isnull=False
+        ).exists(),
+        600,
+        "payment applied during the fan-out",
+    )
+    return time.monotonic() - started
+
+
 class MemoryWatch:
     """Samples the worker's process tree: peak summed PSS, summed RSS and largest RSS."""
 
@@ -382,9 +420,12 @@ def survey_fanout(bench: Bench, sink: mail_sink.CountingSink, worker: processes.
     from enrollments.models import SurveyInvitation
 
     session = data.ended_session_with(SURVEY_PEOPLE)
+    waiting_payment = data.pending_payments(1)[0]
     with MemoryWatch(worker.pid) as memory:
         started = time.monotonic()
         app.send_task("enrollments.send_followup_surveys")
+        wait_until(lambda: sink.received("survey-") >= 100, 600, "survey emails started")
+        paid_in = _payment_during_fanout(bench, waiting_payment)
         invited = wait_until(
             lambda: SurveyInvitation.objects.filter(session=session).count() >= SURVEY_PEOPLE,
             900,
@@ -403,6 +444,10 @@ def survey_fanout(bench: Bench, sink: mail_sink.CountingSink, worker: processes.
     )
     print(f"  survey fan-out: {summary}", flush=True)
     bench.facts["survey fan-out"] = summary
+    bench.facts["a payment during the fan-out"] = (
+        f"a signed payment_intent.succeeded delivered while the mail queue was full was "
+        f"applied {paid_in:.1f} s later (it has the payments queue to itself)"
+    )
     bench.check(
         "surveys: one invitation and one email per participant",
         invitations == SURVEY_PEOPLE and sink.repeated("survey-") == 0,

@@ -11,6 +11,7 @@ import environ
 from celery.schedules import crontab
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 # Lets admin and other Django generics take type parameters at run time (django-stubs).
 django_stubs_ext.monkeypatch()
@@ -140,6 +141,17 @@ else:
         "store_processed": False,
     }
 
+# Three queues, so a fan-out of ten thousand emails never stands between a payment and its
+# confirmation. `celery worker` consumes all three; a busy practice runs a worker per queue
+# (`-Q payments`, `-Q mail`, `-Q celery`); see README, "Scale notes".
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("mail"), Queue("payments")]
+CELERY_TASK_ROUTES = {
+    "enrollments.dispatch_outbox": {"queue": "mail"},
+    "enrollments.send_reminders": {"queue": "mail"},
+    "enrollments.send_followup_surveys": {"queue": "mail"},
+    "billing.*": {"queue": "payments"},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -26,3 +26,30 @@ def test_each_job_is_registered_and_scheduled(name, every):
         entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
     assert schedules.get(name) == every
+
+
+@pytest.mark.parametrize(
+    ("task_name", "queue"),
+    [
+        ("enrollments.dispatch_outbox", "mail"),
+        ("enrollments.send_reminders", "mail"),
+        ("enrollments.send_followup_surveys", "mail"),
+        ("billing.process_stripe_event", "payments"),
+        ("billing.reconcile_payments", "payments"),
+        ("billing.submit_refund", "payments"),
+        ("billing.cancel_payment", "payments"),
+        ("enrollments.expire_holds", "celery"),
+        ("enrollments.purge_expired_personal_data", "celery"),
+    ],
+)
+def test_each_job_goes_to_its_queue(task_name, queue):
+    # Mail cannot hold up payments: a survey fan-out fills "mail", never "payments".
+    assert celery_app.amqp.router.route({}, task_name)["queue"].name == queue
+
+
+def test_a_worker_started_plainly_consumes_every_queue():
+    assert {queue.name for queue in celery_app.amqp.queues.values()} == {
+        "celery",
+        "mail",
+        "payments",
+    }
