@@ -5,6 +5,7 @@ test is skipped on a developer's machine and fails in CI (`CI=true`), so CI can 
 pass while quietly leaving integration tests out.
 """
 
+import asyncio
 import email
 import email.policy
 import os
@@ -20,6 +21,7 @@ import kombu.pools
 import pytest
 import redis
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import MISSING
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db import connection
@@ -93,7 +95,25 @@ class SmtpSink:
     host: str
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
+    # The client's address and port for each message: one per connection used.
+    peers: list[tuple[str, int]] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)  # answered with a permanent 550
+    # Busy mail servers take so many messages over one connection, then hang up: at once
+    # ("close"), or by answering the next MAIL with 421 ("421").
+    per_connection: int | None = None
+    hang_up: str = "close"
+
+    def _connection_is_spent(self, session: Any) -> bool:
+        return self.per_connection is not None and (
+            self.peers.count(session.peer) >= self.per_connection
+        )
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> Any:
+        if self.hang_up == "421" and self._connection_is_spent(session):
+            return "421 4.7.0 That is enough for one connection"
+        return MISSING  # aiosmtpd's own handling
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -106,6 +126,10 @@ class SmtpSink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)
+        self.peers.append(session.peer)
+        if self.hang_up == "close" and self._connection_is_spent(session):
+            # Runs once this reply is written: the client hears 250, then the line goes dead.
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 Message accepted"
 
 

@@ -7,6 +7,7 @@ accepting it and the row being marked sent.
 
 import logging
 import smtplib
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,7 +15,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -53,10 +55,13 @@ def mail_queue(
     related: models.Model | None = None,
     attachments: Iterable[Attachment] = (),
     dedupe_key: str | None = None,
+    kick: bool = True,
 ) -> OutgoingMail | None:
     """Render `emails/<kind>.*` into an outbox row and send it once the transaction commits.
 
-    With a `dedupe_key` already used, nothing is queued and None is returned.
+    With a `dedupe_key` already used, nothing is queued and None is returned. With
+    `kick=False` the row waits for a sweep: a job queueing many emails queues one sweep
+    for them all (the minute sweep picks them up should that one be lost).
     """
     if dedupe_key is not None and OutgoingMail.objects.filter(dedupe_key=dedupe_key).exists():
         return None  # the usual case for a periodic job; the unique key settles races
@@ -92,12 +97,18 @@ def mail_queue(
                 mail.save()
         except IntegrityError:
             return None  # this email was owed once and is already in the outbox
-    enqueue_on_commit("enrollments.dispatch_outbox", mail_id=mail.pk)
+    if kick:
+        enqueue_on_commit("enrollments.dispatch_outbox", mail_id=mail.pk)
     return mail
 
 
-def mail_send(*, mail_id: int) -> OutgoingMail.Status | None:
-    """Claim one due row and hand it to the mail server; returns its new status, or None."""
+def mail_send(
+    *, mail_id: int, connection: BaseEmailBackend | None = None
+) -> OutgoingMail.Status | None:
+    """Claim one due row and hand it to the mail server; returns its new status, or None.
+
+    Over `connection` when given (kept open for the next row), else over one of its own.
+    """
     now = timezone.now()
     claimed = OutgoingMail.objects.filter(
         id=mail_id, status=OutgoingMail.Status.QUEUED, next_attempt_at__lte=now
@@ -118,7 +129,10 @@ def mail_send(*, mail_id: int) -> OutgoingMail.Status | None:
         message.attach(attachment["filename"], attachment["content"], attachment["content_type"])
 
     try:
-        message.send()
+        if connection is None:
+            message.send()
+        else:
+            _send_over(connection, message)
     except (smtplib.SMTPException, OSError) as error:
         return _record_failure(mail, error)
 
@@ -126,6 +140,39 @@ def mail_send(*, mail_id: int) -> OutgoingMail.Status | None:
         status=OutgoingMail.Status.SENT, sent_at=timezone.now(), last_error=""
     )
     return OutgoingMail.Status.SENT
+
+
+def _send_over(connection: BaseEmailBackend, message: EmailMultiAlternatives) -> None:
+    try:
+        # Opened here: send_messages() would open one itself and close it again afterwards.
+        reused = not connection.open()
+        try:
+            connection.send_messages([message])
+        except (smtplib.SMTPException, OSError) as error:
+            if not (reused and _hung_up(error)):
+                raise
+            # The server dropped the connection kept from an earlier row (an idle timeout,
+            # a limit of messages per connection). That is no failure of this row: it goes
+            # once more over a fresh connection, as it would have without the reuse.
+            _close_quietly(connection)
+            connection.open()
+            connection.send_messages([message])
+    except (smtplib.SMTPException, OSError):
+        _close_quietly(connection)  # after any failure the next row starts afresh
+        raise
+
+
+def _hung_up(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421  # "closing the channel"; smtplib has closed it
+    return isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError)
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    try:
+        connection.close()
+    except (smtplib.SMTPException, OSError) as error:
+        logger.info("outbox: closing the mail connection failed: %s", error)
 
 
 def _is_transient(error: Exception) -> bool:
@@ -164,6 +211,32 @@ def mail_due_ids(*, limit: int = 500) -> list[int]:
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+@dataclass(frozen=True)
+class MailSwept:
+    tried: int
+    unfinished: bool  # the time was up with rows still due
+
+
+def mail_send_due(*, budget_seconds: float) -> MailSwept:
+    """Send every due row over one connection to the mail server, within `budget_seconds`.
+
+    It always tries one row first, so every sweep moves on.
+    """
+    deadline = time.monotonic() + budget_seconds
+    tried = 0
+    connection = get_connection()
+    try:
+        while due := mail_due_ids():
+            for mail_id in due:
+                if tried and time.monotonic() > deadline:
+                    return MailSwept(tried=tried, unfinished=True)
+                mail_send(mail_id=mail_id, connection=connection)
+                tried += 1
+    finally:
+        _close_quietly(connection)
+    return MailSwept(tried=tried, unfinished=False)
 
 
 def mail_requeue(*, mail: OutgoingMail) -> None:

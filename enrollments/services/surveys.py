@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from config.errors import Conflict, InvalidInput
 from enrollments.calendar import describe_when
 from enrollments.models import (
@@ -132,6 +133,7 @@ def _invite(participant: Participant, template: SurveyTemplate, now: datetime) -
                 context=_mail_context(invitation),
                 related=invitation,
                 dedupe_key=f"survey-invitation-{participant.pk}",
+                kick=False,  # one sweep for the run's emails: surveys_send_due
             )
     except IntegrityError:
         return False  # a concurrent run invited this person a moment ago
@@ -155,6 +157,7 @@ def _remind(invitation_id: int, now: datetime) -> bool:
             context=_mail_context(invitation),
             related=invitation,
             dedupe_key=f"survey-reminder-{invitation.pk}",
+            kick=False,
         )
     return queued is not None
 
@@ -208,7 +211,8 @@ def surveys_send_due(
 
     With `budget_seconds`, the run stops once they are spent and says it is `unfinished`
     (the job then queues itself again); it always writes to one person first, so every
-    run moves on. Invitations come before reminders.
+    run moves on. Invitations come before reminders. Their emails wait in the outbox for
+    one sweep, queued once, rather than a task each.
     """
     now = now or timezone.now()
     deadline = math.inf if budget_seconds is None else time.monotonic() + budget_seconds
@@ -218,6 +222,9 @@ def surveys_send_due(
         reminded, unfinished = _remind_due(now, deadline)
 
     if invited or reminded:
+        # One sweep sends them all over one connection; a task per email would flood the
+        # queue ahead of this job's next run. Should this kick be lost, beat's sweep sends them.
+        enqueue_on_commit("enrollments.dispatch_outbox")
         logger.info(
             "surveys: %s invitation(s), %s reminder(s) queued%s",
             invited,

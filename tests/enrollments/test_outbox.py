@@ -8,6 +8,7 @@ from django.core import mail as django_mail
 from django.db import transaction
 from django.utils import timezone
 
+from enrollments import tasks
 from enrollments.models import OutgoingMail
 from enrollments.services import mail
 from enrollments.tasks import dispatch_outbox
@@ -180,6 +181,98 @@ def test_sweep_sends_due_rows_and_rows_a_dead_worker_abandoned(smtp_sink):
     ]
     assert OutgoingMail.objects.get(id=later.id).status == OutgoingMail.Status.QUEUED
     assert OutgoingMail.objects.get(id=still_sending.id).status == OutgoingMail.Status.SENDING
+
+
+def queue_unkicked_notes(count: int) -> list[OutgoingMail]:
+    return [queue_note(to=f"person{n}@example.org", kick=False) for n in range(count)]
+
+
+def test_the_sweep_sends_every_due_row_over_one_connection(smtp_sink):
+    rows = queue_unkicked_notes(5)
+
+    dispatch_outbox()
+
+    assert sorted(m["To"] for m in smtp_sink.messages) == sorted(row.to for row in rows)
+    assert len(set(smtp_sink.peers)) == 1
+    assert set(OutgoingMail.objects.values_list("status", "attempts")) == {
+        (OutgoingMail.Status.SENT, 1)
+    }
+
+
+@pytest.mark.parametrize("hang_up", ["close", "421"])
+def test_a_server_hanging_up_mid_sweep_loses_no_row_and_sends_none_twice(smtp_sink, hang_up):
+    smtp_sink.per_connection, smtp_sink.hang_up = 2, hang_up
+    rows = queue_unkicked_notes(5)
+
+    dispatch_outbox()
+
+    assert sorted(m["To"] for m in smtp_sink.messages) == sorted(row.to for row in rows)
+    assert len(set(smtp_sink.peers)) == 3
+    assert set(OutgoingMail.objects.values_list("status", "attempts")) == {
+        (OutgoingMail.Status.SENT, 1)
+    }
+
+
+def test_a_row_refused_for_good_mid_sweep_fails_and_the_rest_still_go(smtp_sink):
+    smtp_sink.refused.add("person1@example.org")
+    first, refused, last = queue_unkicked_notes(3)
+
+    dispatch_outbox()
+
+    assert sorted(m["To"] for m in smtp_sink.messages) == [first.to, last.to]
+    refused.refresh_from_db()
+    assert (refused.status, refused.attempts) == (OutgoingMail.Status.FAILED, 1)
+    assert "SMTPRecipientsRefused" in refused.last_error
+    assert OutgoingMail.objects.filter(status=OutgoingMail.Status.SENT).count() == 2
+
+
+def test_a_mail_server_that_is_down_during_a_sweep_means_each_row_retries_later(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
+    queue_unkicked_notes(3)
+
+    with time_machine.travel(timezone.now(), tick=False):
+        dispatch_outbox()
+
+        rows = OutgoingMail.objects.all()
+        assert {(row.status, row.attempts) for row in rows} == {(OutgoingMail.Status.QUEUED, 1)}
+        assert {row.next_attempt_at for row in rows} == {timezone.now() + timedelta(minutes=1)}
+        assert all("ConnectionRefusedError" in row.last_error for row in rows)
+
+
+def test_a_row_queued_without_a_kick_waits_for_the_sweep(
+    django_capture_on_commit_callbacks, smtp_sink
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        [row] = queue_unkicked_notes(1)
+
+    assert callbacks == []
+    dispatch_outbox()  # beat's, every minute
+    row.refresh_from_db()
+    assert row.status == OutgoingMail.Status.SENT
+
+
+def test_a_sweep_out_of_time_queues_the_next_until_nothing_is_due(
+    monkeypatch, eager_tasks, django_capture_on_commit_callbacks, smtp_sink
+):
+    monkeypatch.setattr(tasks, "SWEEP_BUDGET_SECONDS", 0)  # one row per sweep
+    rows = queue_unkicked_notes(3)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        dispatch_outbox()  # queues the second sweep, which queues the third
+
+    assert len(callbacks) == 2  # the third sweep found nothing left and queued no fourth
+    assert sorted(m["To"] for m in smtp_sink.messages) == sorted(row.to for row in rows)
+
+
+def test_a_sweep_that_finishes_queues_no_other(django_capture_on_commit_callbacks, smtp_sink):
+    queue_unkicked_notes(3)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        dispatch_outbox()
+
+    assert callbacks == []
+    assert len(smtp_sink.messages) == 3
 
 
 def test_requeue_sends_a_failed_email_again(smtp_sink):

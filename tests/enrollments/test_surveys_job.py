@@ -16,7 +16,7 @@ from enrollments.models import (
     SurveyTemplate,
 )
 from enrollments.services import surveys
-from enrollments.tasks import send_followup_surveys
+from enrollments.tasks import dispatch_outbox, send_followup_surveys
 from tests.factories import (
     EnrollmentFactory,
     ParticipantFactory,
@@ -126,6 +126,42 @@ def test_the_job_queues_itself_again_until_a_big_session_is_done(
         person.pk for person in people
     )
     assert invitation_mails().count() == 3
+
+
+def test_the_job_queues_one_sweep_for_its_emails_not_a_task_for_each(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    queued: list[dict] = []
+    monkeypatch.setattr(
+        dispatch_outbox, "apply_async", lambda kwargs, **options: queued.append(kwargs)
+    )
+    session = ended_session()
+    for _ in range(3):
+        participant(session)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send_followup_surveys()
+
+    assert queued == [{}]  # the sweep, which sends all three over one connection
+    assert invitation_mails().filter(status=OutgoingMail.Status.QUEUED).count() == 3
+
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=3, minutes=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        send_followup_surveys()
+
+    assert queued == [{}, {}]  # reminders too
+    assert reminder_mails().count() == 3
+
+
+def test_a_run_with_nobody_to_write_to_queues_no_sweep(django_capture_on_commit_callbacks):
+    participant(ended_session(), status=Enrollment.Status.CANCELLED)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        send_followup_surveys()
+
+    assert callbacks == []
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,14 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from enrollments.models import OutgoingMail
 from enrollments.services import mail
-from enrollments.tasks import dispatch_outbox
+from enrollments.tasks import dispatch_outbox, send_followup_surveys
 from tests.conftest import SmtpSink, free_port
+from tests.factories import (
+    EnrollmentFactory,
+    ParticipantFactory,
+    SessionFactory,
+    default_survey_template,
+)
 from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.usefixtures("note_templates")]
@@ -214,3 +220,25 @@ def test_with_the_broker_down_an_inquiry_is_taken_and_its_emails_follow(
         "ada@example.org",
         "care@practice.example",
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_survey_invitations_wait_for_the_minute_sweep(own_redis, smtp_sink):
+    default_survey_template()  # transactional tests flush what the data migration seeded
+    ended = timezone.now() - timedelta(days=2)
+    session = SessionFactory.create(starts_at=ended - timedelta(hours=3), ends_at=ended)
+    people = [
+        ParticipantFactory.create(enrollment=EnrollmentFactory.create(session=session))
+        for _ in range(3)
+    ]
+    own_redis(False)
+
+    assert send_followup_surveys()["invited"] == 3  # its kick for the sweep finds no broker
+
+    assert OutgoingMail.objects.filter(status=OutgoingMail.Status.QUEUED).count() == 3
+    own_redis(True)
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        dispatch_outbox.delay()  # what beat sends every minute
+        wait_until(lambda: len(smtp_sink.messages) == 3)
+
+    assert sorted(m["To"] for m in smtp_sink.messages) == sorted(p.email for p in people)
