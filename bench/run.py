@@ -143,6 +143,15 @@ def web_server(env: dict[str, str], base: str, **overrides: str) -> Iterator[pro
         yield web
 
 
+def _analyze() -> None:
+    """Statistics for the planner now, rather than autovacuum's analyze of the new tables
+    landing in the middle of a measurement."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
 def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> float:
     """Seconds until `condition` held; raises if it did not within `seconds`."""
     started = time.monotonic()
@@ -156,22 +165,39 @@ def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> floa
 # --- Scenarios ------------------------------------------------------------------------------
 
 
-def catalog(bench: Bench, constant: Result, *, cached: bool) -> None:
+def catalog(bench: Bench, *, cached: bool) -> None:
+    """Each catalog endpoint right after a fresh run of the constant baseline, so that a
+    ratio compares two measurements of the same moment, not the start and end of a run."""
     from bench import data
 
     detail = f"/api/v1/sessions/{data.catalog_session().pk}/"
     listing = "/api/v1/offerings/"
     label = "cached" if cached else "not cached"
+    bare = load.same(Request("GET", "/bench/constant/"))
+    ratios = []
     for name, path in (("offerings list", listing), ("session detail", detail)):
+        constant = bench.row(bench.steady(f"constant JSON baseline (before the {name})", bare))
         plain = Request("GET", path)
         bench.row(bench.steady(f"{name}, {label}", load.same(plain)), constant)
+        ratios.append(bench.rows[-1])
         if not cached:
             continue
         conditional = Request("GET", path, headers={"If-None-Match": _etag(bench.base, path)})
         result = bench.steady(f"{name}, 304 (If-None-Match)", load.same(conditional))
         bench.row(result, constant)
+        ratios.append(bench.rows[-1])
         bench.check(
             f"{name}: conditional GET", result.statuses.keys() == {304}, str(dict(result.statuses))
+        )
+    if cached:
+        worst = min(ratios, key=lambda row: row.ratio or 0)
+        bench.targets.insert(
+            0,
+            (
+                "catalog (cached, and 304) ≥ 80% of the constant endpoint",
+                (worst.ratio or 0) >= 0.8,
+                f"lowest: {worst.result.name} at {worst.ratio or 0:.2f}",
+            ),
         )
 
 
@@ -484,6 +510,7 @@ def main() -> int:
     print("bench: migrating and seeding the demo catalog", flush=True)
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
+    _analyze()
     bench = Bench(base=f"http://127.0.0.1:{web_port}")
     sink, controller = mail_sink.start(smtp_port)
     stripe_command = processes.command_line(
@@ -497,9 +524,7 @@ def main() -> int:
             with processes.started("worker", worker_command, env) as worker:
                 with web_server(env, bench.base):
                     print("bench: catalog against the constant baseline", flush=True)
-                    bare = Request("GET", "/bench/constant/")
-                    constant = bench.row(bench.steady("constant JSON baseline", load.same(bare)))
-                    catalog(bench, constant, cached=True)
+                    catalog(bench, cached=True)
                     print("bench: enrollment rush against the INSERT baseline", flush=True)
                     enrollment_rush(bench)
                     insert = Request("POST", "/bench/insert/", b"{}", JSON)
@@ -512,19 +537,9 @@ def main() -> int:
                     survey_fanout(bench, sink, worker)
                 print("bench: catalog with the cache off", flush=True)
                 with web_server(env, bench.base, CATALOG_CACHE_SECONDS="0"):
-                    catalog(bench, constant, cached=False)
+                    catalog(bench, cached=False)
     finally:
         controller.stop()
-    cached = [row for row in bench.rows if row.baseline is constant and row.ratio is not None]
-    worst = min(cached[:4], key=lambda row: row.ratio or 0)
-    bench.targets.insert(
-        0,
-        (
-            "catalog (cached, and 304) ≥ 80% of the constant endpoint",
-            (worst.ratio or 0) >= 0.8,
-            f"lowest: {worst.result.name} at {worst.ratio:.2f}",
-        ),
-    )
     bench.facts["duration"] = f"{time.monotonic() - began:.0f} s"
     RESULTS.write_text(report.markdown(bench))
     print(f"bench: wrote {RESULTS.relative_to(ROOT)}", flush=True)
