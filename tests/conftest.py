@@ -75,7 +75,9 @@ DEAD_BROKER = "redis://127.0.0.1:1/0"
 def _point_celery_at(url: str) -> None:
     celery_app.conf.broker_url = url
     # Producers are pooled per process, by the app, its amqp and kombu: drop them all.
-    celery_app.close()
+    # Not with `celery_app.close()`: that also takes the app off Celery's list of active
+    # apps, and a task module imported afterwards (`@shared_task`) would never register.
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
     kombu.pools.reset()
 
