@@ -27,7 +27,7 @@ from enrollments.references import new_reference, new_token
 from enrollments.services.mail import mail_queue
 from workshops.models import Session
 from workshops.money import format_amount
-from workshops.selectors import seats_taken
+from workshops.selectors import seats_taken, sessions_with_seats
 
 logger = logging.getLogger(__name__)
 
@@ -130,11 +130,11 @@ def _refuse_before_locking(
     request come at that instant: a seat freed a moment later is the same as the request
     arriving a moment earlier. It never lets anyone in; that stays with the locked check.
     """
-    session = Session.objects.annotate(taken=seats_taken(now=now)).filter(pk=session_id).first()
+    session = sessions_with_seats(Session.objects.filter(pk=session_id), now=now).first()
     if session is None:
         return  # the locked path says so, as it always has
     _check_open(session, now)
-    seats_left = max(session.capacity - int(session.taken), 0)
+    seats_left = int(session.seats_left)  # type: ignore[attr-defined]
     _check_room(session, seats=seats, seats_left=seats_left, join_waitlist=join_waitlist)
 
 
