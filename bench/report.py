@@ -1,5 +1,6 @@
 """bench/RESULTS.md: the machine, then each scenario's figures, the checks and the targets."""
 
+import os
 import platform
 import subprocess
 from datetime import UTC, datetime
@@ -42,8 +43,6 @@ def _commit() -> str:
 
 
 def machine() -> list[tuple[str, str]]:
-    import os
-
     import redis
     from django.conf import settings
     from django.db import connection
