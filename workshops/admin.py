@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from enrollments.selectors import survey_results
 from enrollments.services.enrollments import session_cancel, session_notify_change
 from workshops import selectors
+from workshops.cache import catalog_changed
 from workshops.models import Facilitator, Offering, Session, Topic
 from workshops.money import format_amount
 
@@ -114,11 +115,13 @@ class OfferingAdmin(admin.ModelAdmin[Offering]):
     @admin.action(description="Publish the selected offerings")
     def publish(self, request: HttpRequest, queryset: QuerySet[Offering]) -> None:
         count = queryset.update(is_published=True)
+        catalog_changed()  # an update() sends no signal
         self.message_user(request, f"{count} offering(s) published.", messages.SUCCESS)
 
     @admin.action(description="Unpublish the selected offerings")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Offering]) -> None:
         count = queryset.update(is_published=False)
+        catalog_changed()  # an update() sends no signal
         self.message_user(request, f"{count} offering(s) unpublished.", messages.SUCCESS)
 
 
