@@ -61,7 +61,7 @@ class EnrollmentCreateApi(APIView):
             data = EnrollmentCreateInput(data=request.data)
             data.is_valid(raise_exception=True)
             fields: dict[str, Any] = dict(data.validated_data)
-            fields["session_id"] = fields.pop("session").pk
+            fields["session_id"] = fields.pop("session")
             fields.pop("consent")
             enrollment, payment = enrollments.enrollment_create(**fields)
             return Response(

@@ -8,11 +8,17 @@ while its version is the current one, so nobody reads a stale price, date or sea
 for long. The version and the answer are fetched together, in one round trip.
 
 Invalidation hangs on model signals on purpose: it must follow every path a row can
-change by (services, admin, shell), and it carries no business rule.
+change by (services, admin, shell), and it carries no business rule. A write made with
+`QuerySet.update()` sends no signal; code that writes so calls `catalog_changed()` itself.
+
+The same versions keep a note of sessions found full, so that in a rush on a full
+session each further request is refused from the note, with no SQL (`known_full`).
 """
 
 import hashlib
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -40,13 +46,12 @@ def cached_answer_key(path: str) -> str:
     return f"catalog:answer:{hashlib.sha256(path.encode()).hexdigest()}"
 
 
-def cached_answer(path: str) -> tuple[Any | None, str]:
-    """The answer kept for `path` if it is of the current version (else None), and that version.
+def _kept(key: str) -> tuple[Any | None, str]:
+    """What is kept under `key` if it is of the current version (else None), and that version.
 
-    Store a fresh answer with this version, read before the rows were: if the catalog
-    changes meanwhile, the answer is stored under the old version and never served.
+    Keep fresh data with this version, read before the rows were: if the catalog changes
+    meanwhile, the data is kept under the old version and never used.
     """
-    key = cached_answer_key(path)
     found = cache.get_many([VERSION_KEY, key])
     version = found.get(VERSION_KEY)
     if version is None:
@@ -57,8 +62,54 @@ def cached_answer(path: str) -> tuple[Any | None, str]:
     return None, str(version)
 
 
+def _keep(key: str, data: Any, version: str, seconds: int) -> None:
+    cache.set(key, {"version": version, "data": data}, seconds)
+
+
+def cached_answer(path: str) -> tuple[Any | None, str]:
+    """The answer kept for `path` if it is of the current version (else None), and that version."""
+    return _kept(cached_answer_key(path))
+
+
 def cache_answer(path: str, data: Any, version: str) -> None:
-    cache.set(cached_answer_key(path), {"version": version, "data": data}, cache_seconds())
+    _keep(cached_answer_key(path), data, version, cache_seconds())
+
+
+@dataclass(frozen=True)
+class FullSession:
+    """A session seen with no seat left, and whether it keeps a waitlist."""
+
+    waitlist_enabled: bool
+
+
+def _full_key(session_id: int) -> str:
+    return f"catalog:full:{session_id}"
+
+
+def known_full(session_id: int, *, now: datetime) -> tuple[FullSession | None, str]:
+    """Whether the session was seen full under the current version, and that version
+    (empty with the cache off: then nothing is noted)."""
+    if not cache_seconds():
+        return None, ""
+    kept, version = _kept(_full_key(session_id))
+    if kept is None or now >= datetime.fromisoformat(kept["until"]):
+        return None, version
+    return FullSession(waitlist_enabled=kept["waitlist_enabled"]), version
+
+
+def note_full(
+    session_id: int, full: FullSession, *, version: str, until: datetime, now: datetime
+) -> None:
+    """Note that the session had no seat left when read under `version`.
+
+    The note holds until the catalog next changes, or until `until`, the first moment the
+    answer could change by time alone (a hold lapsing, enrollment closing); and never
+    longer than the catalog's answers are kept.
+    """
+    seconds = min(cache_seconds(), int((until - now).total_seconds()))
+    if version and seconds > 0:
+        data = {"waitlist_enabled": full.waitlist_enabled, "until": until.isoformat()}
+        _keep(_full_key(session_id), data, version, seconds)
 
 
 def cache_seconds() -> int:

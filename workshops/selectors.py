@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db.models import (
     F,
     IntegerField,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -20,6 +21,11 @@ from enrollments.models import Enrollment
 from workshops.models import Offering, Session
 
 
+def _holding(now: datetime) -> Q:
+    """Seats held (pending payment or offered) whose hold has not lapsed."""
+    return Q(status__in=Enrollment.HOLDING, hold_expires_at__gt=now)
+
+
 def seats_taken(*, now: datetime | None = None) -> Coalesce:
     """Seats confirmed, plus seats held (pending payment or offered) whose hold has not lapsed.
 
@@ -28,16 +34,21 @@ def seats_taken(*, now: datetime | None = None) -> Coalesce:
     """
     taken = (
         Enrollment.objects.filter(session=OuterRef("pk"))
-        .filter(
-            Q(status=Enrollment.Status.CONFIRMED)
-            | Q(status__in=Enrollment.HOLDING, hold_expires_at__gt=now or timezone.now())
-        )
+        .filter(Q(status=Enrollment.Status.CONFIRMED) | _holding(now or timezone.now()))
         .order_by()
         .values("session")
         .annotate(total=Sum("seats"))
         .values("total")
     )
     return Coalesce(Subquery(taken, output_field=IntegerField()), Value(0))
+
+
+def next_hold_lapse(session_id: int, *, now: datetime) -> datetime | None:
+    """When the first hold `seats_taken` counts now will lapse: seats cannot free up by
+    time alone before then."""
+    holds = Enrollment.objects.filter(_holding(now), session_id=session_id)
+    lapse: datetime | None = holds.aggregate(first=Min("hold_expires_at"))["first"]
+    return lapse
 
 
 def sessions_with_seats(
@@ -54,13 +65,14 @@ def _upcoming(sessions: QuerySet[Session], now: datetime) -> QuerySet[Session]:
     return sessions.filter(is_public=True, status=Session.Status.SCHEDULED, starts_at__gt=now)
 
 
+def listed_sessions() -> QuerySet[Session]:
+    """Sessions the public may see and book: public ones of a published offering."""
+    return Session.objects.filter(is_public=True, offering__is_published=True)
+
+
 def public_sessions() -> QuerySet[Session]:
     """Every public session of a published offering, past ones included (for detail links)."""
-    return sessions_with_seats(
-        Session.objects.filter(is_public=True, offering__is_published=True).select_related(
-            "offering"
-        )
-    )
+    return sessions_with_seats(listed_sessions().select_related("offering"))
 
 
 def upcoming_public_sessions(*, now: datetime | None = None) -> QuerySet[Session]:

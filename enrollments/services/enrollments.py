@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from billing import services as billing
@@ -25,9 +25,15 @@ from enrollments.calendar import describe_when, session_calendar
 from enrollments.models import Enrollment, Participant
 from enrollments.references import new_reference, new_token
 from enrollments.services.mail import mail_queue
+from workshops import cache as catalog_cache
 from workshops.models import Session
 from workshops.money import format_amount
-from workshops.selectors import seats_taken, sessions_with_seats
+from workshops.selectors import (
+    listed_sessions,
+    next_hold_lapse,
+    seats_taken,
+    sessions_with_seats,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +46,12 @@ CANCELLABLE = (Status.PENDING_PAYMENT, Status.OFFERED, Status.WAITLISTED, Status
 class ParticipantInput:
     name: str
     email: str
+
+
+class SessionNotFound(InvalidInput):
+    def __init__(self) -> None:
+        message = "We couldn't find this session. Please choose one from the catalog."
+        super().__init__(fields={"session": [message]})
 
 
 class SessionFull(Conflict):
@@ -72,8 +84,8 @@ class RosterClosed(Conflict):
 # --- Reading the rules ----------------------------------------------------------------------
 
 
-def _lock_session(session_id: int) -> Session:
-    sessions = Session.objects.select_related("offering")
+def _lock_session(session_id: int, sessions: QuerySet[Session] | None = None) -> Session:
+    sessions = (Session.objects.all() if sessions is None else sessions).select_related("offering")
     # A test-only switch: with it off, the concurrency test shows the oversell the lock prevents.
     if settings.ENROLLMENT_SEAT_LOCK:
         sessions = sessions.select_for_update(of=("self",))
@@ -101,9 +113,11 @@ def _check_open(session: Session, now: datetime) -> None:
         raise EnrollmentClosed()
 
 
-def _check_room(session: Session, *, seats: int, seats_left: int, join_waitlist: bool) -> None:
+def _check_room(
+    *, waitlist_enabled: bool, seats: int, seats_left: int, join_waitlist: bool
+) -> None:
     """Refuses a request that neither fits nor may wait, saying why."""
-    if seats <= seats_left or (join_waitlist and session.waitlist_enabled):
+    if seats <= seats_left or (join_waitlist and waitlist_enabled):
         return
     if seats_left > 0:
         raise SessionFull(
@@ -111,7 +125,7 @@ def _check_room(session: Session, *, seats: int, seats_left: int, join_waitlist:
             "or join the waitlist for all of yours.",
             code="not_enough_seats",
         )
-    if not session.waitlist_enabled:
+    if not waitlist_enabled:
         raise SessionFull(
             "This session is full. Have a look at the other dates, or write to us and "
             "we will let you know when a new one is planned."
@@ -129,13 +143,42 @@ def _refuse_before_locking(
     a single instant, and the answer is the one the locked check would have given had the
     request come at that instant: a seat freed a moment later is the same as the request
     arriving a moment earlier. It never lets anyone in; that stays with the locked check.
+
+    A session read full is noted in the catalog cache under the catalog version read
+    before it, so the requests after it are refused from the note, with no SQL at all.
+    Any write to the catalog or its seats moves the version on and ends the note; so does
+    the first moment the answer could change by time alone.
     """
-    session = sessions_with_seats(Session.objects.filter(pk=session_id), now=now).first()
+    full, version = catalog_cache.known_full(session_id, now=now)
+    if full is not None:
+        _check_room(
+            waitlist_enabled=full.waitlist_enabled,
+            seats=seats,
+            seats_left=0,
+            join_waitlist=join_waitlist,
+        )
+        return
+    session = sessions_with_seats(listed_sessions().filter(pk=session_id), now=now).first()
     if session is None:
-        return  # the locked path says so, as it always has
+        return  # the locked path says so
     _check_open(session, now)
     seats_left = int(session.seats_left)  # type: ignore[attr-defined]
-    _check_room(session, seats=seats, seats_left=seats_left, join_waitlist=join_waitlist)
+    if seats_left == 0 and version:  # no version: the catalog cache is off
+        until = session.enrollment_deadline
+        lapse = next_hold_lapse(session_id, now=now)
+        catalog_cache.note_full(
+            session_id,
+            catalog_cache.FullSession(waitlist_enabled=session.waitlist_enabled),
+            version=version,
+            until=until if lapse is None else min(lapse, until),
+            now=now,
+        )
+    _check_room(
+        waitlist_enabled=session.waitlist_enabled,
+        seats=seats,
+        seats_left=seats_left,
+        join_waitlist=join_waitlist,
+    )
 
 
 @dataclass(frozen=True)
@@ -260,16 +303,25 @@ def enrollment_hold(
     join_waitlist: bool = False,
     now: datetime | None = None,
 ) -> Enrollment:
-    """Take seats under the session's lock: held for payment, confirmed if free, or waitlisted."""
+    """Take seats in a session the public may book, under its lock: held for payment,
+    confirmed if free, or waitlisted."""
     now = now or timezone.now()
     # With the test-only switch off, the concurrency test must still see the whole oversell.
     if settings.ENROLLMENT_SEAT_LOCK:
         _refuse_before_locking(session_id, seats=seats, join_waitlist=join_waitlist, now=now)
     with transaction.atomic():
-        session = _lock_session(session_id)
+        try:
+            session = _lock_session(session_id, listed_sessions())
+        except Session.DoesNotExist:
+            raise SessionNotFound() from None
         _check_open(session, now)
         seats_left = _seats_left(session, now)
-        _check_room(session, seats=seats, seats_left=seats_left, join_waitlist=join_waitlist)
+        _check_room(
+            waitlist_enabled=session.waitlist_enabled,
+            seats=seats,
+            seats_left=seats_left,
+            join_waitlist=join_waitlist,
+        )
         enrollment = Enrollment(
             session=session,
             name=name,
@@ -347,6 +399,7 @@ def enrollment_release_hold(*, enrollment_id: int, now: datetime | None = None) 
             pk=enrollment_id, status__in=Enrollment.HOLDING
         ).update(status=Status.EXPIRED, updated_at=now)
         if released:
+            catalog_cache.catalog_changed()  # an update() sends no signal
             _offer_freed_seats(session, now)
 
 

@@ -50,7 +50,7 @@ CANCELLED = "This session has been cancelled. We're sorry; have a look at the ot
     ],
 )
 def test_a_request_that_would_be_refused_is_refused_without_waiting_for_the_lock(
-    settings, django_assert_num_queries, session_changes, taken, request_changes, code, message
+    settings, django_assert_max_num_queries, session_changes, taken, request_changes, code, message
 ):
     session = SessionFactory.create(capacity=3, **session_changes)
     if taken:
@@ -65,14 +65,97 @@ def test_a_request_that_would_be_refused_is_refused_without_waiting_for_the_lock
     with pytest.raises(Conflict) as in_transaction:
         hold()
     settings.ENROLLMENT_SEAT_LOCK = True
-    # One read, no transaction and no row lock: a rush on a full session does not queue.
-    with django_assert_num_queries(1) as read, pytest.raises(Conflict) as refused:
+    # Reads only (the session, and for a full one when a hold next lapses): no transaction
+    # and no row lock, so a rush on a full session does not queue.
+    with django_assert_max_num_queries(2) as read, pytest.raises(Conflict) as refused:
         hold()
 
     assert (refused.value.code, refused.value.message) == (code, message)
     assert (in_transaction.value.code, in_transaction.value.message) == (code, message)
-    assert "FOR UPDATE" not in read.captured_queries[0]["sql"]
+    statements = [query["sql"] for query in read.captured_queries]
+    assert not [sql for sql in statements if "FOR UPDATE" in sql or "SAVEPOINT" in sql]
     assert Enrollment.objects.filter(email="ada@example.org").count() == 0
+
+
+def ask(session: Session, **changes) -> Enrollment:
+    return enrollments.enrollment_hold(
+        session_id=session.pk, name="Ada", email="ada@example.org", **changes
+    )
+
+
+@pytest.mark.parametrize("waitlist_enabled", [True, False])
+def test_once_a_session_is_found_full_the_next_requests_are_refused_without_sql(
+    django_assert_num_queries, waitlist_enabled
+):
+    session = SessionFactory.create(capacity=2, waitlist_enabled=waitlist_enabled)
+    EnrollmentFactory.create(session=session, seats=2)
+    with pytest.raises(enrollments.SessionFull) as first:
+        ask(session)
+
+    with django_assert_num_queries(0), pytest.raises(enrollments.SessionFull) as again:
+        ask(session, seats=3)
+
+    assert (again.value.code, again.value.message) == (first.value.code, first.value.message)
+    assert first.value.message == (FULL if waitlist_enabled else FULL_WITHOUT_WAITLIST)
+    # Joining the waitlist is never answered from the note.
+    if waitlist_enabled:
+        assert ask(session, join_waitlist=True).status == Status.WAITLISTED
+
+
+def test_with_the_catalog_cache_off_nothing_is_noted(settings, django_assert_num_queries):
+    settings.CATALOG_CACHE_SECONDS = 0
+    session = SessionFactory.create(capacity=1)
+    EnrollmentFactory.create(session=session)
+    with pytest.raises(enrollments.SessionFull):
+        ask(session)
+
+    with django_assert_num_queries(1), pytest.raises(enrollments.SessionFull):
+        ask(session)
+
+
+def _admin_deletes(enrollment: Enrollment) -> None:
+    enrollment.delete()
+
+
+def _payment_cannot_start(enrollment: Enrollment) -> None:
+    enrollments.enrollment_release_hold(enrollment_id=enrollment.pk)  # an update(), no signal
+
+
+def _capacity_raised(enrollment: Enrollment) -> None:
+    enrollment.session.capacity = 2
+    enrollment.session.save()
+
+
+@pytest.mark.parametrize("free_a_seat", [_admin_deletes, _payment_cannot_start, _capacity_raised])
+def test_a_seat_freed_after_the_session_was_found_full_can_be_taken_at_once(
+    django_capture_on_commit_callbacks, free_a_seat
+):
+    session = SessionFactory.create(capacity=1)
+    held = EnrollmentFactory.create(session=session, status=Status.PENDING_PAYMENT)
+    with pytest.raises(enrollments.SessionFull):
+        ask(session)
+
+    with django_capture_on_commit_callbacks(execute=True):  # the change is committed
+        free_a_seat(held)
+
+    assert ask(session).status == Status.PENDING_PAYMENT
+
+
+def test_a_full_session_is_answered_anew_when_a_hold_lapses_or_enrollment_closes():
+    now = timezone.now()
+    session = SessionFactory.create(capacity=2, enrollment_closes_at=now + timedelta(hours=2))
+    EnrollmentFactory.create(session=session)
+    held = EnrollmentFactory.create(session=session, status=Status.PENDING_PAYMENT)
+    with pytest.raises(enrollments.SessionFull):
+        ask(session, now=now)
+
+    assert held.hold_expires_at is not None
+    lapsed = held.hold_expires_at + timedelta(seconds=1)  # nothing was written: time alone
+    assert ask(session, now=lapsed).status == Status.PENDING_PAYMENT
+    with pytest.raises(enrollments.SessionFull):
+        ask(session, now=lapsed)
+    with pytest.raises(enrollments.EnrollmentClosed):
+        ask(session, now=now + timedelta(hours=3))
 
 
 def test_lapsed_holds_expire_and_the_seat_goes_to_the_first_waiting_person():

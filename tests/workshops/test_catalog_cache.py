@@ -1,9 +1,11 @@
 from collections.abc import Callable
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
 import pytest
 from django.core.cache import cache, caches
+from django.utils import timezone
 
 from tests.factories import EnrollmentFactory, OfferingFactory, SessionFactory
 from workshops import cache as catalog_cache
@@ -82,6 +84,20 @@ def test_an_answer_read_before_a_change_and_stored_after_it_is_not_served():
     catalog_cache.cache_answer(path, {"stale": True}, version)
 
     assert catalog_cache.cached_answer(path)[0] is None
+
+
+def test_a_full_session_is_noted_for_its_version_and_until_its_time():
+    now = timezone.now()
+    full = catalog_cache.FullSession(waitlist_enabled=False)
+    _, version = catalog_cache.known_full(7, now=now)
+    catalog_cache.note_full(7, full, version=version, until=now + timedelta(minutes=5), now=now)
+
+    assert catalog_cache.known_full(7, now=now) == (full, version)
+    assert catalog_cache.known_full(8, now=now)[0] is None
+    assert catalog_cache.known_full(7, now=now + timedelta(minutes=5))[0] is None
+
+    catalog_cache.catalog_changed()  # a change committed after the seats were read
+    assert catalog_cache.known_full(7, now=now)[0] is None
 
 
 def test_a_changed_offering_is_seen_at_once(api):
