@@ -28,12 +28,7 @@ from enrollments.services.mail import mail_queue
 from workshops import cache as catalog_cache
 from workshops.models import Session
 from workshops.money import format_amount
-from workshops.selectors import (
-    listed_sessions,
-    next_hold_lapse,
-    seats_taken,
-    sessions_with_seats,
-)
+from workshops.selectors import listed_sessions, next_hold_lapse, seats_taken
 
 logger = logging.getLogger(__name__)
 
@@ -133,21 +128,19 @@ def _check_room(
     raise SessionFull()
 
 
-def _refuse_before_locking(
+def _refuse_if_noted_full(
     session_id: int, *, seats: int, join_waitlist: bool, now: datetime
-) -> None:
-    """Refuses, without queueing for the session's lock, a request that would be refused.
+) -> str:
+    """Refuses, with no SQL and without queueing for the session's lock, a request for a
+    session the locked check has lately found full; returns the catalog version it read.
 
     In a rush on a full session every request would otherwise wait its turn at the row
-    lock only to hear that it is full. One statement reads the session and its seats at
-    a single instant, and the answer is the one the locked check would have given had the
-    request come at that instant: a seat freed a moment later is the same as the request
-    arriving a moment earlier. It never lets anyone in; that stays with the locked check.
-
-    A session read full is noted in the catalog cache under the catalog version read
-    before it, so the requests after it are refused from the note, with no SQL at all.
-    Any write to the catalog or its seats moves the version on and ends the note; so does
-    the first moment the answer could change by time alone.
+    lock only to hear that it is full. The locked check notes a session it finds full in
+    the catalog cache, under this version, read before the seats were; any write to the
+    catalog or its seats moves the version on and ends the note, and so does the first
+    moment the answer could change by time alone (`_note_full`). The answer is the one the
+    locked check gave: a seat freed a moment later is the same as the request arriving a
+    moment earlier. It never lets anyone in; that stays with the locked check.
     """
     full, version = catalog_cache.known_full(session_id, now=now)
     if full is not None:
@@ -157,27 +150,21 @@ def _refuse_before_locking(
             seats_left=0,
             join_waitlist=join_waitlist,
         )
-        return
-    session = sessions_with_seats(listed_sessions().filter(pk=session_id), now=now).first()
-    if session is None:
-        return  # the locked path says so
-    _check_open(session, now)
-    seats_left = int(session.seats_left)  # type: ignore[attr-defined]
-    if seats_left == 0 and version:  # no version: the catalog cache is off
-        until = session.enrollment_deadline
-        lapse = next_hold_lapse(session_id, now=now)
-        catalog_cache.note_full(
-            session_id,
-            catalog_cache.FullSession(waitlist_enabled=session.waitlist_enabled),
-            version=version,
-            until=until if lapse is None else min(lapse, until),
-            now=now,
-        )
-    _check_room(
-        waitlist_enabled=session.waitlist_enabled,
-        seats=seats,
-        seats_left=seats_left,
-        join_waitlist=join_waitlist,
+    return version
+
+
+def _note_full(session: Session, *, version: str, now: datetime) -> None:
+    """Called under the session's lock, having found no seat left."""
+    if not version:
+        return  # the catalog cache is off
+    until = session.enrollment_deadline
+    lapse = next_hold_lapse(session.pk, now=now)
+    catalog_cache.note_full(
+        session.pk,
+        catalog_cache.FullSession(waitlist_enabled=session.waitlist_enabled),
+        version=version,
+        until=until if lapse is None else min(lapse, until),
+        now=now,
     )
 
 
@@ -306,9 +293,12 @@ def enrollment_hold(
     """Take seats in a session the public may book, under its lock: held for payment,
     confirmed if free, or waitlisted."""
     now = now or timezone.now()
+    version = ""
     # With the test-only switch off, the concurrency test must still see the whole oversell.
     if settings.ENROLLMENT_SEAT_LOCK:
-        _refuse_before_locking(session_id, seats=seats, join_waitlist=join_waitlist, now=now)
+        version = _refuse_if_noted_full(
+            session_id, seats=seats, join_waitlist=join_waitlist, now=now
+        )
     with transaction.atomic():
         try:
             session = _lock_session(session_id, listed_sessions())
@@ -316,12 +306,17 @@ def enrollment_hold(
             raise SessionNotFound() from None
         _check_open(session, now)
         seats_left = _seats_left(session, now)
-        _check_room(
-            waitlist_enabled=session.waitlist_enabled,
-            seats=seats,
-            seats_left=seats_left,
-            join_waitlist=join_waitlist,
-        )
+        try:
+            _check_room(
+                waitlist_enabled=session.waitlist_enabled,
+                seats=seats,
+                seats_left=seats_left,
+                join_waitlist=join_waitlist,
+            )
+        except SessionFull:
+            if seats_left == 0:
+                _note_full(session, version=version, now=now)
+            raise
         enrollment = Enrollment(
             session=session,
             name=name,
