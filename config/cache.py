@@ -5,10 +5,14 @@ cache call; with redis-py 8 that construction costs about as much as the round t
 Redis itself, and a cached catalog answer or a throttle check pays it on every request
 (profiled in bench/RESULTS.md's run: 0.19 ms of 0.46 ms per `cache.get`). A `redis.Redis`
 is safe to share between threads: it takes a connection from the pool per command.
+
+`count_hit` is the throttles' counter: one atomic step, one round trip with Redis.
 """
 
+import time
 from typing import Any
 
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 
@@ -31,3 +35,32 @@ class SharedClientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _SharedClient
+
+    def count_hit(self, key: str, seconds: int) -> tuple[int, float]:
+        name = self.make_and_validate_key(key)
+        client = self._cache.get_client(name, write=True)
+        with client.pipeline() as step:  # MULTI ... EXEC: atomic, and one round trip
+            step.set(name, 0, ex=seconds, nx=True)
+            step.incr(name)
+            step.pttl(name)
+            _, count, left_ms = step.execute()
+        return int(count), max(int(left_ms), 0) / 1000
+
+
+def count_hit(key: str, seconds: int) -> tuple[int, float]:
+    """Adds one to the counter at `key`, which lasts `seconds` from its first hit; returns
+    the count and the seconds the counter has left.
+
+    With Redis every hit is counted, however many arrive at once. Another cache (the
+    in-process one of development) counts per process, and may miss a hit between its
+    read and its write.
+    """
+    backend = caches["default"]
+    if isinstance(backend, SharedClientRedisCache):
+        return backend.count_hit(key, seconds)
+    now = time.time()
+    ends_at, count = backend.get(key) or (now + seconds, 0)
+    if ends_at <= now:
+        ends_at, count = now + seconds, 0
+    backend.set(key, (ends_at, count + 1), ends_at - now)
+    return count + 1, ends_at - now

@@ -9,11 +9,12 @@ from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from billing.services import payment_block
 from config.schema import ErrorOutput
+from config.throttling import ScopedRateThrottle
 from enrollments import crisis, selectors
 from enrollments.idempotency import HEADER, idempotent
 from enrollments.models import Inquiry, new_inquiry_reference
