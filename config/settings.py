@@ -241,6 +241,9 @@ FOLLOWUP_SURVEY_DELAY_HOURS = env.int("FOLLOWUP_SURVEY_DELAY_HOURS", default=24)
 CANCELLATION_FULL_REFUND_DAYS = env.int("CANCELLATION_FULL_REFUND_DAYS", default=7)
 # How long a catalog answer may be served from the cache (0 turns the cache off).
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=30)
+# How long a web process serves an answer it read from the cache without asking again:
+# a change made in another process shows within this time (0 asks on every request).
+CATALOG_LOCAL_SECONDS = env.float("CATALOG_LOCAL_SECONDS", default=1.0)
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=730)
 
 # --- HTTP security ------------------------------------------------------------------------

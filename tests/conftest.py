@@ -28,6 +28,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from workshops.cache import forget_local_answers
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -57,10 +58,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
-    # Throttle counters live in the cache; each test starts with none.
+    # Throttle counters and catalog answers live in the cache (and the answers in the
+    # process too); each test starts with none.
     django_cache.clear()
+    forget_local_answers()
     yield
     django_cache.clear()
+    forget_local_answers()
 
 
 @pytest.fixture

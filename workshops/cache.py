@@ -7,6 +7,12 @@ write to the catalog (or to seats) moves the version on, and an answer is served
 while its version is the current one, so nobody reads a stale price, date or seat count
 for long. The version and the answer are fetched together, in one round trip.
 
+A web process also keeps the answers it read, and serves them again without a round
+trip for `CATALOG_LOCAL_SECONDS` (1 s); on `make bench` that round trip alone held a
+cached answer to about 0.8 of a constant one. A change made in the same process is seen
+at once (it forgets them); one made in another process, within that second. Booking
+never reads these answers: seats are counted under the session's lock.
+
 Invalidation hangs on model signals on purpose: it must follow every path a row can
 change by (services, admin, shell), and it carries no business rule. A write made with
 `QuerySet.update()` sends no signal; code that writes so calls `catalog_changed()` itself.
@@ -16,6 +22,7 @@ session each further request is refused from the note, with no SQL (`known_full`
 """
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,7 +46,12 @@ def _new_catalog_version() -> str:
 def catalog_changed(**kwargs: Any) -> None:
     # After commit: a reader between the write and the commit would cache the old rows
     # under the new version.
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+    transaction.on_commit(_move_on)
+
+
+def _move_on() -> None:
+    forget_local_answers()
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
 def cached_answer_key(path: str) -> str:
@@ -66,9 +78,29 @@ def _keep(key: str, data: Any, version: str, seconds: int) -> None:
     cache.set(key, {"version": version, "data": data}, seconds)
 
 
+# Answers this process read from the cache, by path: (when read, answer, version).
+_local: dict[str, tuple[float, Any, str]] = {}
+LOCAL_ANSWERS = 256  # past this many paths (filters, pages) the process starts afresh
+_clock = time.monotonic
+
+
+def forget_local_answers() -> None:
+    _local.clear()
+
+
 def cached_answer(path: str) -> tuple[Any | None, str]:
-    """The answer kept for `path` if it is of the current version (else None), and that version."""
-    return _kept(cached_answer_key(path))
+    """The answer kept for `path` if it is of the current version (else None), and that
+    version; or the one this process read less than `CATALOG_LOCAL_SECONDS` ago."""
+    now = _clock()
+    local = _local.get(path)
+    if local is not None and now - local[0] < settings.CATALOG_LOCAL_SECONDS:
+        return local[1], local[2]
+    data, version = _kept(cached_answer_key(path))
+    if data is not None and settings.CATALOG_LOCAL_SECONDS > 0:
+        if len(_local) >= LOCAL_ANSWERS:
+            forget_local_answers()
+        _local[path] = (now, data, version)
+    return data, version
 
 
 def cache_answer(path: str, data: Any, version: str) -> None:

@@ -86,6 +86,45 @@ def test_an_answer_read_before_a_change_and_stored_after_it_is_not_served():
     assert catalog_cache.cached_answer(path)[0] is None
 
 
+def test_an_answer_read_again_within_a_second_costs_no_call_to_the_cache(api, cache_calls):
+    OfferingFactory.create_batch(2)
+    first = api.get("/api/v1/offerings/")
+    api.get("/api/v1/offerings/")
+    cache_calls.clear()
+
+    again = api.get("/api/v1/offerings/")
+
+    assert cache_calls == []
+    assert again.content == first.content
+
+
+def test_a_change_made_in_another_process_is_seen_within_a_second(api, settings, monkeypatch):
+    offering = OfferingFactory.create(title="Before")
+    now = [1000.0]
+    monkeypatch.setattr(catalog_cache, "_clock", lambda: now[0])
+    api.get("/api/v1/offerings/")
+    api.get("/api/v1/offerings/")
+    # Another process changed the rows and moved the version on; this one was not told.
+    Offering.objects.filter(pk=offering.pk).update(title="After")
+    cache.set(catalog_cache.VERSION_KEY, "moved-on-elsewhere", None)
+
+    now[0] += settings.CATALOG_LOCAL_SECONDS - 0.01
+    assert api.get("/api/v1/offerings/").json()["results"][0]["title"] == "Before"
+    now[0] += 0.01
+    assert api.get("/api/v1/offerings/").json()["results"][0]["title"] == "After"
+
+
+def test_a_process_keeps_a_bounded_number_of_answers(monkeypatch):
+    monkeypatch.setattr(catalog_cache, "LOCAL_ANSWERS", 3)
+    for n in range(10):
+        path = f"/api/v1/offerings/?page={n}"
+        _, version = catalog_cache.cached_answer(path)
+        catalog_cache.cache_answer(path, {"page": n}, version)
+
+        assert catalog_cache.cached_answer(path)[0] == {"page": n}
+        assert len(catalog_cache._local) <= 3
+
+
 def test_a_full_session_is_noted_for_its_version_and_until_its_time():
     now = timezone.now()
     full = catalog_cache.FullSession(waitlist_enabled=False)
@@ -103,6 +142,7 @@ def test_a_full_session_is_noted_for_its_version_and_until_its_time():
 def test_a_changed_offering_is_seen_at_once(api):
     offering = OfferingFactory.create(title="Before")
     api.get("/api/v1/offerings/")
+    api.get("/api/v1/offerings/")  # from the cache, and now kept by this process too
 
     offering.title = "After"
     offering.save()
