@@ -280,7 +280,7 @@ def enrollment_rush(bench: Bench) -> None:
             "enrollment creates ≥ 50% of the INSERT baseline",
             (bench.rows[-1].ratio or 0) >= 0.5,
             f"{rush_total.per_second:.0f} vs {insert_total.per_second:.0f} req/s "
-            f"({bench.rows[-1].ratio:.2f})",
+            f"= {bench.rows[-1].ratio:.2f}",
         )
     )
     bench.targets.append(("zero oversell", oversold == 0, f"{oversold} oversold"))
