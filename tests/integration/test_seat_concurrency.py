@@ -5,6 +5,7 @@ PostgreSQL. With the session row lock, exactly ten get a hold. With the lock swi
 off (a test-only setting), the same rush oversells: the test can fail.
 """
 
+import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
@@ -16,6 +17,7 @@ from django.db.models import Sum
 from rest_framework.throttling import ScopedRateThrottle
 
 from enrollments.models import Enrollment
+from enrollments.services import enrollments
 from tests.factories import SessionFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -79,8 +81,22 @@ def test_the_rest_join_the_waitlist_when_they_ask(live_server, localstripe):
     assert waiting.count() == PEOPLE - CAPACITY
 
 
-def test_without_the_lock_the_same_rush_oversells(live_server, localstripe, settings):
+def test_without_the_lock_the_same_rush_oversells(live_server, localstripe, settings, monkeypatch):
     settings.ENROLLMENT_SEAT_LOCK = False
+    # Without the lock, each request counts the seats and then writes its hold. Keep the
+    # first CAPACITY + 1 that counted from writing until all of them have counted: the
+    # interleaving the lock exists to prevent, made certain rather than left to timing.
+    counted = itertools.count(1)
+    all_counted = threading.Event()
+    take_reference = enrollments._unique_reference
+
+    def after_counting() -> str:
+        if next(counted) > CAPACITY:
+            all_counted.set()
+        all_counted.wait(timeout=30)
+        return take_reference()
+
+    monkeypatch.setattr(enrollments, "_unique_reference", after_counting)
     session = SessionFactory.create(capacity=CAPACITY, offering__price_cents=9500)
 
     rush(live_server.url, session.id, join_waitlist=False)
