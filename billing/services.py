@@ -37,11 +37,12 @@ def booking_url(enrollment: Enrollment) -> str:
 
 def payment_start(*, enrollment: Enrollment) -> Payment:
     """Ask Stripe for a way to pay the enrollment's amount; reuses an open attempt if any."""
-    open_payment = enrollment.payments.filter(status=Payment.Status.PENDING).first()
+    earlier = list(enrollment.payments.order_by("pk"))  # one read: usually none, or one
+    open_payment = next((p for p in earlier if p.status == Payment.Status.PENDING), None)
     if open_payment is not None and open_payment.flow == settings.PAYMENT_FLOW:
         return open_payment
 
-    attempt = enrollment.payments.count() + 1
+    attempt = len(earlier) + 1
     idempotency_key = f"enrollment-{enrollment.pk}-payment-{attempt}"
     # Only our own reference travels to Stripe: no names, no inquiry or survey text.
     metadata = {"enrollment_reference": enrollment.reference}

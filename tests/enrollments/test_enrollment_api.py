@@ -442,3 +442,15 @@ def test_paying_an_offered_seat_creates_a_payment(api, stripe_http):
     assert Payment.objects.get().enrollment == enrollment
     again = api.post(f"{URL}{enrollment.token}/pay/")
     assert again.json() == response.json()  # the open payment is reused
+
+
+def test_paying_again_after_a_failed_attempt_is_a_new_attempt(api, stripe_http):
+    enrollment = EnrollmentFactory.create(status=Enrollment.Status.OFFERED)
+    PaymentFactory.create(enrollment=enrollment, attempt=1, status=Payment.Status.FAILED)
+
+    response = api.post(f"{URL}{enrollment.token}/pay/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert Payment.objects.get(status=Payment.Status.PENDING).attempt == 2
+    key = stripe_http.calls[0].request.headers["Idempotency-Key"]
+    assert key == f"enrollment-{enrollment.pk}-payment-2"
