@@ -25,5 +25,6 @@ def stripe_client() -> stripe.StripeClient:
 @functools.cache
 def _client(secret_key: str, api_base: str) -> stripe.StripeClient:
     """One client per process (and per settings): its HTTP session, one per thread, keeps
-    the connection to Stripe open, so starting a payment costs no new TLS handshake."""
+    the connection to Stripe open, so starting a payment costs no new TLS handshake.
+    Made on first use, in the process that uses it: nothing may make it before a fork."""
     return stripe.StripeClient(secret_key, base_addresses={"api": api_base}, max_network_retries=2)

@@ -44,7 +44,17 @@ class SharedClientRedisCache(RedisCache):
             step.incr(name)
             step.pttl(name)
             _, count, left_ms = step.execute()
-        return int(count), max(int(left_ms), 0) / 1000
+        if left_ms < 0:  # a key left without an expiry must not throttle forever
+            client.expire(name, seconds)
+            left_ms = seconds * 1000
+        return int(count), int(left_ms) / 1000
+
+
+def shared_cache() -> SharedClientRedisCache | None:
+    """The default cache if it is Redis, which every process shares; None for a cache of
+    one process's own (development's in-memory one)."""
+    backend = caches["default"]
+    return backend if isinstance(backend, SharedClientRedisCache) else None
 
 
 def count_hit(key: str, seconds: int) -> tuple[int, float]:
@@ -55,9 +65,10 @@ def count_hit(key: str, seconds: int) -> tuple[int, float]:
     in-process one of development) counts per process, and may miss a hit between its
     read and its write.
     """
+    shared = shared_cache()
+    if shared is not None:
+        return shared.count_hit(key, seconds)
     backend = caches["default"]
-    if isinstance(backend, SharedClientRedisCache):
-        return backend.count_hit(key, seconds)
     now = time.time()
     ends_at, count = backend.get(key) or (now + seconds, 0)
     if ends_at <= now:

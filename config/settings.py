@@ -119,6 +119,8 @@ if REDIS_URL:
             "BACKEND": "config.cache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "regard",
+            # A Redis that stops answering fails a cache call after this, not never.
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
         }
     }
     CELERY_BROKER_URL = REDIS_URL

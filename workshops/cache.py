@@ -18,10 +18,14 @@ change by (services, admin, shell), and it carries no business rule. A write mad
 `QuerySet.update()` sends no signal; code that writes so calls `catalog_changed()` itself.
 
 The same versions keep a note of sessions found full, so that in a rush on a full
-session each further request is refused from the note, with no SQL (`known_full`).
+session each further request is refused from the note, with no SQL (`known_full`). Notes
+are kept only in Redis, which every process shares: a process's own cache would not hear
+of a seat freed in another. A note is a shortcut, never the answer: if Redis fails, the
+request takes the locked check as if there were none.
 """
 
 import hashlib
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,6 +36,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from redis import RedisError
+
+from config.cache import shared_cache
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "catalog:version"
 
@@ -46,7 +55,9 @@ def _new_catalog_version() -> str:
 def catalog_changed(**kwargs: Any) -> None:
     # After commit: a reader between the write and the commit would cache the old rows
     # under the new version.
-    transaction.on_commit(_move_on)
+    # Robust: if Redis fails here the change is committed all the same, and the request
+    # and its other on-commit work (queued jobs) go on; answers lapse with their time.
+    transaction.on_commit(_move_on, robust=True)
 
 
 def _move_on() -> None:
@@ -82,9 +93,13 @@ def _keep(key: str, data: Any, version: str, seconds: int) -> None:
 _local: dict[str, tuple[float, Any, str]] = {}
 LOCAL_ANSWERS = 256  # past this many paths (filters, pages) the process starts afresh
 _clock = time.monotonic
+# Moved on by every forgetting: an answer read from Redis before a change this process
+# made (in another thread) is not kept after it.
+_forgotten = [0]
 
 
 def forget_local_answers() -> None:
+    _forgotten[0] += 1
     _local.clear()
 
 
@@ -95,11 +110,13 @@ def cached_answer(path: str) -> tuple[Any | None, str]:
     local = _local.get(path)
     if local is not None and now - local[0] < settings.CATALOG_LOCAL_SECONDS:
         return local[1], local[2]
+    forgotten = _forgotten[0]
     data, version = _kept(cached_answer_key(path))
     if data is not None and settings.CATALOG_LOCAL_SECONDS > 0:
         if len(_local) >= LOCAL_ANSWERS:
-            forget_local_answers()
-        _local[path] = (now, data, version)
+            _local.clear()
+        if _forgotten[0] == forgotten:
+            _local[path] = (now, data, version)
     return data, version
 
 
@@ -120,10 +137,14 @@ def _full_key(session_id: int) -> str:
 
 def known_full(session_id: int, *, now: datetime) -> tuple[FullSession | None, str]:
     """Whether the session was seen full under the current version, and that version
-    (empty with the cache off: then nothing is noted)."""
-    if not cache_seconds():
+    (empty without Redis, with the cache off or when Redis fails: then nothing is noted)."""
+    if shared_cache() is None or not cache_seconds():
         return None, ""
-    kept, version = _kept(_full_key(session_id))
+    try:
+        kept, version = _kept(_full_key(session_id))
+    except RedisError as error:
+        logger.warning("catalog cache: no note of session %s read (%s)", session_id, error)
+        return None, ""
     if kept is None or now >= datetime.fromisoformat(kept["until"]):
         return None, version
     return FullSession(waitlist_enabled=kept["waitlist_enabled"]), version
@@ -139,9 +160,13 @@ def note_full(
     longer than the catalog's answers are kept.
     """
     seconds = min(cache_seconds(), int((until - now).total_seconds()))
-    if version and seconds > 0:
-        data = {"waitlist_enabled": full.waitlist_enabled, "until": until.isoformat()}
+    if not version or seconds <= 0:
+        return
+    data = {"waitlist_enabled": full.waitlist_enabled, "until": until.isoformat()}
+    try:
         _keep(_full_key(session_id), data, version, seconds)
+    except RedisError as error:
+        logger.warning("catalog cache: no note of session %s kept (%s)", session_id, error)
 
 
 def cache_seconds() -> int:

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
 import pytest
+import redis
 import time_machine
+from django.core.cache import cache, caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -71,6 +73,7 @@ def test_a_refusal_says_why_and_stores_nothing(
     assert Enrollment.objects.filter(email="ada@example.org").count() == 0
 
 
+@pytest.mark.redis
 @pytest.mark.parametrize("waitlist_enabled", [True, False])
 def test_once_a_session_is_found_full_requests_are_refused_without_sql_or_the_lock(
     django_assert_num_queries, waitlist_enabled
@@ -90,8 +93,17 @@ def test_once_a_session_is_found_full_requests_are_refused_without_sql_or_the_lo
         assert ask(session, join_waitlist=True).status == Status.WAITLISTED
 
 
-def test_with_the_catalog_cache_off_nothing_is_noted(settings):
-    settings.CATALOG_CACHE_SECONDS = 0
+IN_PROCESS_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"CATALOG_CACHE_SECONDS": 0}, {"CACHES": IN_PROCESS_CACHE}],
+    ids=["cache off", "a cache of the process's own"],
+)
+def test_without_redis_or_with_the_cache_off_nothing_is_noted(settings, changes):
+    for name, value in changes.items():
+        setattr(settings, name, value)
     session = SessionFactory.create(capacity=1)
     EnrollmentFactory.create(session=session)
     with pytest.raises(enrollments.SessionFull):
@@ -101,6 +113,25 @@ def test_with_the_catalog_cache_off_nothing_is_noted(settings):
         ask(session)
 
     assert again.captured_queries  # the seats were counted again
+    assert cache.get(f"catalog:full:{session.pk}") is None
+
+
+@pytest.mark.redis
+def test_when_redis_fails_the_locked_check_answers_alone(monkeypatch):
+    session = SessionFactory.create(capacity=1)
+    EnrollmentFactory.create(session=session)
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise redis.ConnectionError("Redis went away")
+
+    for method in ("get_many", "set"):
+        monkeypatch.setattr(caches["default"], method, fail)
+
+    with pytest.raises(enrollments.SessionFull) as refused:
+        ask(session)
+
+    assert (refused.value.code, refused.value.message) == ("session_full", FULL)
+    assert Enrollment.objects.filter(email="ada@example.org").count() == 0
 
 
 def _admin_deletes(enrollment: Enrollment) -> None:

@@ -4,6 +4,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+import redis
 from django.core.cache import cache, caches
 from django.utils import timezone
 
@@ -86,7 +87,10 @@ def test_an_answer_read_before_a_change_and_stored_after_it_is_not_served():
     assert catalog_cache.cached_answer(path)[0] is None
 
 
-def test_an_answer_read_again_within_a_second_costs_no_call_to_the_cache(api, cache_calls):
+def test_an_answer_read_again_within_a_second_costs_no_call_to_the_cache(
+    api, cache_calls, monkeypatch
+):
+    monkeypatch.setattr(catalog_cache, "_clock", lambda: 1000.0)  # all within that second
     OfferingFactory.create_batch(2)
     first = api.get("/api/v1/offerings/")
     api.get("/api/v1/offerings/")
@@ -114,6 +118,36 @@ def test_a_change_made_in_another_process_is_seen_within_a_second(api, settings,
     assert api.get("/api/v1/offerings/").json()["results"][0]["title"] == "After"
 
 
+def test_an_answer_read_before_this_process_changed_the_catalog_is_not_kept(monkeypatch):
+    path = "/api/v1/offerings/"
+    _, version = catalog_cache.cached_answer(path)
+    catalog_cache.cache_answer(path, {"before": True}, version)
+    read = catalog_cache._kept
+
+    def read_while_another_thread_commits(key: str) -> tuple[Any | None, str]:
+        found = read(key)
+        catalog_cache.forget_local_answers()  # that thread's change, committed meanwhile
+        return found
+
+    monkeypatch.setattr(catalog_cache, "_kept", read_while_another_thread_commits)
+    catalog_cache.cached_answer(path)
+
+    assert path not in catalog_cache._local
+
+
+def test_a_change_committed_while_redis_fails_still_succeeds(monkeypatch):
+    offering = OfferingFactory.create(title="Before")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise redis.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(caches["default"], "set", fail)
+    offering.title = "After"
+    offering.save()  # commits; moving the version on fails, and is logged
+
+    assert Offering.objects.get(pk=offering.pk).title == "After"
+
+
 def test_a_process_keeps_a_bounded_number_of_answers(monkeypatch):
     monkeypatch.setattr(catalog_cache, "LOCAL_ANSWERS", 3)
     for n in range(10):
@@ -125,6 +159,7 @@ def test_a_process_keeps_a_bounded_number_of_answers(monkeypatch):
         assert len(catalog_cache._local) <= 3
 
 
+@pytest.mark.redis  # notes are kept only in Redis
 def test_a_full_session_is_noted_for_its_version_and_until_its_time():
     now = timezone.now()
     full = catalog_cache.FullSession(waitlist_enabled=False)
