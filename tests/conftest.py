@@ -31,6 +31,8 @@ from config.celery import app as celery_app
 from workshops.cache import forget_local_answers
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# The cache `make run` uses without REDIS_URL: each process's own.
+IN_PROCESS_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 @cache

@@ -95,11 +95,12 @@ LOCAL_ANSWERS = 256  # past this many paths (filters, pages) the process starts 
 _clock = time.monotonic
 # Moved on by every forgetting: an answer read from Redis before a change this process
 # made (in another thread) is not kept after it.
-_forgotten = [0]
+_forgotten = 0
 
 
 def forget_local_answers() -> None:
-    _forgotten[0] += 1
+    global _forgotten
+    _forgotten += 1
     _local.clear()
 
 
@@ -110,12 +111,12 @@ def cached_answer(path: str) -> tuple[Any | None, str]:
     local = _local.get(path)
     if local is not None and now - local[0] < settings.CATALOG_LOCAL_SECONDS:
         return local[1], local[2]
-    forgotten = _forgotten[0]
+    forgotten = _forgotten
     data, version = _kept(cached_answer_key(path))
     if data is not None and settings.CATALOG_LOCAL_SECONDS > 0:
         if len(_local) >= LOCAL_ANSWERS:
             _local.clear()
-        if _forgotten[0] == forgotten:
+        if _forgotten == forgotten:
             _local[path] = (now, data, version)
     return data, version
 

@@ -10,6 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from config.cache import count_hit
+from tests.conftest import IN_PROCESS_CACHE
 
 TOGETHER = 20
 
@@ -39,7 +40,7 @@ def test_the_window_opens_with_the_first_hit_and_later_hits_do_not_extend_it():
 
 
 def test_without_redis_the_count_starts_again_when_the_window_closes(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CACHES = IN_PROCESS_CACHE
     with time_machine.travel(timezone.now(), tick=False) as clock:
         counts = [count_hit("in-process", 60)[0] for _ in range(3)]
         clock.shift(timedelta(seconds=30))

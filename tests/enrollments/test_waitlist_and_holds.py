@@ -12,6 +12,7 @@ from config.errors import Conflict
 from enrollments.models import Enrollment, OutgoingMail
 from enrollments.services import enrollments
 from enrollments.tasks import expire_holds
+from tests.conftest import IN_PROCESS_CACHE
 from tests.factories import EnrollmentFactory, SessionFactory
 from workshops.models import Session
 
@@ -91,9 +92,6 @@ def test_once_a_session_is_found_full_requests_are_refused_without_sql_or_the_lo
     # Joining the waitlist is never answered from the note.
     if waitlist_enabled:
         assert ask(session, join_waitlist=True).status == Status.WAITLISTED
-
-
-IN_PROCESS_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 @pytest.mark.parametrize(
