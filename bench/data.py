@@ -10,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing.models import Payment
+from config.references import new_reference, new_token
 from enrollments.models import Enrollment, Participant
-from enrollments.references import new_reference, new_token
 from workshops.models import Offering, Session
 
 PRICE_CENTS = 25_000
@@ -87,7 +87,8 @@ def pending_payments(count: int) -> list[Payment]:
     )
     payments = [
         Payment(
-            enrollment=e,
+            payable=e,
+            payable_reference=e.reference,
             attempt=1,
             flow=Payment.Flow.PAYMENT_INTENT,
             amount_cents=e.amount_cents,

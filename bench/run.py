@@ -113,12 +113,11 @@ def environment(*, web_port: int, stripe_port: int, smtp_port: int) -> dict[str,
     return {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_SECRET_KEY": "bench-only-not-secret",
         "DJANGO_DEBUG": "false",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "REGARD_BENCH_BASELINE": "1",
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
@@ -211,7 +210,7 @@ def _etag(base: str, path: str) -> str:
 def enrollment_rush(bench: Bench) -> None:
     from bench import data
     from enrollments.models import Enrollment
-    from workshops.selectors import seats_taken
+    from enrollments.selectors import seats_taken
 
     inserts, rushes, sessions = [], [], []
     for round_number in range(RUSH_ROUNDS):
@@ -303,7 +302,7 @@ def _succeeded(payment: "Payment") -> dict[str, Any]:
         amount=payment.amount_cents,
         currency=payment.currency.lower(),
         status="succeeded",
-        reference=payment.enrollment.reference,
+        reference=payment.payable_reference,
         intent_id=payment.stripe_payment_intent_id,
     )
     return stripe_payloads.event("payment_intent.succeeded", intent)
@@ -314,7 +313,8 @@ def webhook_ingest(bench: Bench) -> None:
 
     from bench import data
     from billing.models import Payment, StripeEvent
-    from enrollments.models import Enrollment, OutgoingMail
+    from enrollments.models import Enrollment
+    from outbox.models import OutgoingMail
     from tests import stripe_payloads
 
     payments = data.pending_payments(WEBHOOK_EVENTS)
@@ -440,7 +440,7 @@ class MemoryWatch:
 def survey_fanout(bench: Bench, sink: mail_sink.CountingSink, worker: processes.Process) -> None:
     from bench import data
     from config.celery import app
-    from enrollments.models import SurveyInvitation
+    from surveys.models import SurveyInvitation
 
     session = data.ended_session_with(SURVEY_PEOPLE)
     waiting_payment = data.pending_payments(1)[0]

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from billing.models import Payment, Refund, StripeEvent
-from workshops.money import format_amount
+from config.money import format_amount
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -25,7 +25,7 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
-        "enrollment",
+        "payable_reference",
         "attempt",
         "flow",
         "status",
@@ -35,11 +35,10 @@ class PaymentAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "flow"]
     search_fields = [
-        "enrollment__reference",
+        "payable_reference",
         "stripe_payment_intent_id",
         "stripe_checkout_session_id",
     ]
-    list_select_related = ["enrollment"]
 
     @admin.display(description="amount")
     def amount(self, payment: Payment) -> str:
@@ -50,8 +49,8 @@ class PaymentAdmin(ReadOnlyAdmin):
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ["payment", "amount", "reason", "status", "created_by", "created_at"]
     list_filter = ["status", "reason"]
-    search_fields = ["payment__enrollment__reference", "stripe_refund_id"]
-    list_select_related = ["payment__enrollment", "created_by"]
+    search_fields = ["payment__payable_reference", "stripe_refund_id"]
+    list_select_related = ["payment", "created_by"]
 
     @admin.display(description="amount")
     def amount(self, refund: Refund) -> str:

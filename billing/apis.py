@@ -4,7 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing.services import InvalidSignature, stripe_event_receive
+from billing.services.stripe_events import InvalidSignature, stripe_event_receive
 from config.errors import InvalidInput
 
 

@@ -1,12 +1,19 @@
 """Payments and refunds as Stripe saw them, and every Stripe event we were sent."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
 
 class Payment(models.Model):
-    """One attempt to collect an enrollment's amount through Stripe."""
+    """One attempt to collect what a *payable* asks for through Stripe.
+
+    The payable is whatever is being paid (a booking now, an invoice later), named by its
+    owner when it asks for the payment: billing keeps its type, id and reference and knows
+    nothing else of it (DESIGN.md, the dependency rule).
+    """
 
     class Flow(models.TextChoices):
         CHECKOUT = "checkout", "Checkout (hosted page)"
@@ -18,8 +25,11 @@ class Payment(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
-    enrollment = models.ForeignKey(
-        "enrollments.Enrollment", on_delete=models.PROTECT, related_name="payments"
+    payable_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    payable_id = models.PositiveBigIntegerField()
+    payable = GenericForeignKey("payable_type", "payable_id")
+    payable_reference = models.CharField(
+        max_length=40, db_index=True, help_text="The reference of what is paid, such as ENR-7KQ2M9."
     )
     attempt = models.PositiveSmallIntegerField()
     flow = models.CharField(max_length=20, choices=Flow.choices)
@@ -38,14 +48,16 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["payable_type", "payable_id"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["enrollment", "attempt"], name="payment_attempt_once_per_enrollment"
+                fields=["payable_type", "payable_id", "attempt"],
+                name="payment_attempt_once_per_payable",
             )
         ]
 
     def __str__(self) -> str:
-        return f"payment {self.attempt} of {self.enrollment_id} ({self.status})"
+        return f"payment {self.attempt} of {self.payable_reference} ({self.status})"
 
 
 class Refund(models.Model):

@@ -1,5 +1,6 @@
-"""What each Stripe event means for our rows. Every handler is guarded by state, so a
-duplicate, a replay or an event that arrives out of order changes nothing."""
+"""What each Stripe event means for our payments. Every handler is guarded by state, so a
+duplicate, a replay or an event that arrives out of order changes nothing; what a payment
+paid for hears of it through billing's events."""
 
 import logging
 from collections.abc import Callable
@@ -7,10 +8,11 @@ from typing import Any
 
 import stripe
 
+from billing.events import StripeRefund
 from billing.models import Payment
+from billing.services import payments
+from billing.services.refunds import refunds_reported
 from billing.stripe_client import PaymentUnavailable, stripe_client
-from enrollments.models import Enrollment
-from enrollments.services import enrollments
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +37,18 @@ def _payment_for_intent(intent: StripeObject) -> Payment | None:
     payment = Payment.objects.filter(stripe_payment_intent_id=intent["id"]).first()
     if payment is not None:
         return payment
-    # Checkout flow: we know the Checkout Session, and learn its PaymentIntent from Stripe.
-    reference = (intent.get("metadata") or {}).get("enrollment_reference")
-    enrollment = Enrollment.objects.filter(reference=reference).first() if reference else None
-    if enrollment is None:
+    # Checkout flow: we know the Checkout Session, and learn its PaymentIntent from Stripe,
+    # which carries our reference as `<payable>_reference` (`enrollment_reference`).
+    references = [
+        str(value)
+        for key, value in (intent.get("metadata") or {}).items()
+        if str(key).endswith("_reference") and value
+    ]
+    if not references:
         return None
     payment = (
-        enrollment.payments.filter(
+        Payment.objects.filter(
+            payable_reference__in=references,
             flow=Payment.Flow.CHECKOUT,
             stripe_payment_intent_id=None,
             amount_cents=int(intent.get("amount") or 0),
@@ -69,7 +76,7 @@ def payment_intent_succeeded(intent: StripeObject) -> str:
         return "ignored: not a payment of ours"
     if not _amount_matches(payment, intent.get("amount"), intent.get("currency")):
         return "ignored: amount does not match; needs a look"
-    return enrollments.enrollment_settle_payment(payment_id=payment.pk)
+    return payments.payment_succeeded(payment_id=payment.pk)
 
 
 def payment_intent_failed(intent: StripeObject) -> str:
@@ -77,14 +84,14 @@ def payment_intent_failed(intent: StripeObject) -> str:
     if payment is None:
         return "ignored: not a payment of ours"
     message = str((intent.get("last_payment_error") or {}).get("message") or "declined")
-    return enrollments.enrollment_record_payment_failure(payment_id=payment.pk, message=message)
+    return payments.payment_failed(payment_id=payment.pk, message=message)
 
 
 def payment_intent_canceled(intent: StripeObject) -> str:
     payment = _payment_for_intent(intent)
     if payment is None:
         return "ignored: not a payment of ours"
-    return enrollments.enrollment_close_payment(payment_id=payment.pk)
+    return payments.payment_closed(payment_id=payment.pk)
 
 
 def checkout_session_completed(checkout: StripeObject) -> str:
@@ -98,14 +105,14 @@ def checkout_session_completed(checkout: StripeObject) -> str:
     intent_id = _id(checkout.get("payment_intent"))
     if intent_id and not payment.stripe_payment_intent_id:
         Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent_id=intent_id)
-    return enrollments.enrollment_settle_payment(payment_id=payment.pk)
+    return payments.payment_succeeded(payment_id=payment.pk)
 
 
 def checkout_session_expired(checkout: StripeObject) -> str:
     payment = Payment.objects.filter(stripe_checkout_session_id=checkout["id"]).first()
     if payment is None:
         return "ignored: not a payment of ours"
-    return enrollments.enrollment_close_payment(payment_id=payment.pk)
+    return payments.payment_closed(payment_id=payment.pk)
 
 
 def charge_refunded(charge: StripeObject) -> str:
@@ -125,11 +132,11 @@ def charge_refunded(charge: StripeObject) -> str:
         except (stripe.StripeError, PaymentUnavailable) as error:
             raise RuntimeError("could not list refunds; the event will be retried") from error
     refunds = [
-        (str(refund["id"]), int(refund["amount"]))
+        StripeRefund(stripe_refund_id=str(refund["id"]), amount_cents=int(refund["amount"]))
         for refund in listed
         if refund.get("status") in {"succeeded", "pending"}
     ]
-    return enrollments.enrollment_record_stripe_refunds(payment_id=payment.pk, refunds=refunds)
+    return refunds_reported(payment_id=payment.pk, refunds=refunds)
 
 
 HANDLERS: dict[str, Callable[[StripeObject], str]] = {

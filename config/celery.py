@@ -20,6 +20,10 @@ app = Celery("regard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# A task that sweeps through work (the outbox, the survey job) stops taking new rows after
+# this, well inside the soft time limit, and queues itself again for the rest.
+SWEEP_BUDGET_SECONDS = 90
+
 # Web processes import the task modules on the first kick. Celery's autodiscovery guards
 # against recursion with a plain module-level flag, so a thread arriving while another
 # imports returns at once without the task and its kick is lost: one import at a time.

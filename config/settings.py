@@ -48,14 +48,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Regard's own apps, lowest layer first (DESIGN.md, the dependency rule).
+    "outbox",
     "workshops",
-    "enrollments",
     "billing",
+    "enrollments",
+    "inquiries",
+    "surveys",
 ]
-# `make bench` only: bare endpoints in the same process, the yardstick for the real ones.
-BENCH_BASELINE = env.bool("REGARD_BENCH_BASELINE", default=False)
-if BENCH_BASELINE:
-    INSTALLED_APPS.append("bench.baseline")
 
 MIDDLEWARE = [
     "config.logs.RequestIdMiddleware",
@@ -292,7 +292,7 @@ STORAGES = {
 # --- API ----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["config.input_guards.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
@@ -329,7 +329,7 @@ SPECTACULAR_SETTINGS = {
         "EnrollmentStatusEnum": "enrollments.models.Enrollment.Status",
         "RefundStatusEnum": ["pending", "succeeded"],
         "OfferingKindEnum": "workshops.models.Offering.Kind",
-        "InquiryKindEnum": "enrollments.models.Inquiry.Kind",
+        "InquiryKindEnum": "inquiries.models.Inquiry.Kind",
     },
 }
 

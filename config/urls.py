@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -8,16 +7,17 @@ from config import health
 urlpatterns = [
     path("api/v1/", include("workshops.urls")),
     path("api/v1/", include("enrollments.urls")),
+    path("api/v1/", include("inquiries.urls")),
+    path("api/v1/", include("surveys.urls")),
     path("api/v1/", include("billing.urls")),
     path("", include("enrollments.page_urls")),
+    path("", include("surveys.page_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
 ]
-if settings.BENCH_BASELINE:
-    urlpatterns.append(path("bench/", include("bench.baseline.urls")))
 
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"

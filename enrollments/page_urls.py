@@ -6,5 +6,4 @@ urlpatterns = [
     path("enrollments/<str:token>/", views.booking, name="booking"),
     path("enrollments/<str:token>/cancel/", views.booking_cancel, name="booking-cancel"),
     path("enrollments/<str:token>/pay/", views.booking_pay, name="booking-pay"),
-    path("surveys/<str:token>/", views.survey, name="survey"),
 ]

@@ -16,6 +16,4 @@ urlpatterns = [
         name="enrollment-participants",
     ),
     path("enrollments/<str:token>/pay/", apis.EnrollmentPayApi.as_view(), name="enrollment-pay"),
-    path("inquiries/", apis.InquiryCreateApi.as_view(), name="inquiry-create"),
-    path("surveys/<str:token>/", apis.SurveyApi.as_view(), name="survey-detail"),
 ]

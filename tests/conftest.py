@@ -27,7 +27,9 @@ from django.core.cache import cache as django_cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from config import events
 from config.celery import app as celery_app
+from config.events import Event
 from workshops.cache import forget_local_answers
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -198,3 +200,19 @@ def note_templates(settings: Any) -> None:
         {**engine, "DIRS": [TEMPLATES_FOR_TESTS, *engine.get("DIRS", [])]}
         for engine in settings.TEMPLATES
     ]
+
+
+@pytest.fixture
+def published() -> Iterator[Callable[[type[Event]], list[Event]]]:
+    """`published(SomeEvent)` is the list of SomeEvents published from then on in the test."""
+    listeners: list[tuple[type[Event], Callable[[Event], None]]] = []
+
+    def listen(event_type: type[Event]) -> list[Event]:
+        seen: list[Event] = []
+        listeners.append((event_type, seen.append))
+        events.subscribe(event_type, seen.append)
+        return seen
+
+    yield listen
+    for event_type, listener in listeners:
+        events.unsubscribe(event_type, listener)

@@ -2,20 +2,15 @@ import importlib
 from datetime import timedelta
 
 import factory
+from django.apps import apps
+from django.db.models import Model
 from django.utils import timezone
 
 from billing.models import Payment
-from enrollments.models import (
-    Enrollment,
-    Inquiry,
-    InquiryStatusChange,
-    Participant,
-    SurveyInvitation,
-    SurveyQuestion,
-    SurveyTemplate,
-    new_inquiry_reference,
-)
-from enrollments.references import new_token
+from config.references import new_token
+from enrollments.models import Enrollment, Participant
+from inquiries.models import Inquiry, InquiryStatusChange, new_inquiry_reference
+from surveys.models import SurveyInvitation, SurveyQuestion, SurveyTemplate
 from workshops.models import Facilitator, Offering, Session, Topic
 
 
@@ -106,8 +101,11 @@ class EnrollmentFactory(factory.django.DjangoModelFactory[Enrollment]):
 class PaymentFactory(factory.django.DjangoModelFactory[Payment]):
     class Meta:
         model = Payment
+        exclude = ["enrollment"]  # what it pays: the payable
 
     enrollment = factory.SubFactory(EnrollmentFactory)
+    payable = factory.SelfAttribute("enrollment")
+    payable_reference = factory.SelfAttribute("enrollment.reference")
     attempt = factory.Sequence(lambda n: n + 1)
     flow = Payment.Flow.PAYMENT_INTENT
     status = Payment.Status.SUCCEEDED
@@ -168,12 +166,18 @@ class SurveyQuestionFactory(factory.django.DjangoModelFactory[SurveyQuestion]):
     text = factory.Sequence(lambda n: f"Question {n}?")
 
 
+class _SurveyModels:
+    """The seeding migration asks for the survey models by the app they were born in;
+    they are the same tables as the surveys app's."""
+
+    def get_model(self, app_label: str, name: str) -> type[Model]:
+        return apps.get_model("surveys", name)
+
+
 def default_survey_template() -> SurveyTemplate:
     """The template the data migration seeds (flushed by transactional tests, so re-seeded)."""
-    from django.apps import apps
-
     seed = importlib.import_module("enrollments.migrations.0005_default_survey_template")
-    seed.create_default(apps, None)
+    seed.create_default(_SurveyModels(), None)
     return SurveyTemplate.objects.get(is_default=True)
 
 

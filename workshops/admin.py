@@ -11,12 +11,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from enrollments.selectors import survey_results
-from enrollments.services.enrollments import session_cancel, session_notify_change
-from workshops import selectors
+from config.money import format_amount
+from enrollments.selectors import sessions_with_seats
+from enrollments.services.cancellation import session_cancel
+from enrollments.services.reminders import session_notify_change
+from surveys.selectors import survey_results
 from workshops.cache import catalog_changed
 from workshops.models import Facilitator, Offering, Session, Topic
-from workshops.money import format_amount
 
 
 @admin.register(Topic)
@@ -34,16 +35,14 @@ class FacilitatorAdmin(admin.ModelAdmin[Facilitator]):
 
 def _survey_summary(**scope: Any) -> SafeString:
     """The follow-up survey's results as compact bars, with a link to the full page."""
-    bars = render_to_string(
-        "admin/enrollments/survey_bars.html", {"results": survey_results(**scope)}
-    )
+    bars = render_to_string("admin/surveys/survey_bars.html", {"results": survey_results(**scope)})
     target = "?" + "&".join(f"{name}={obj.pk}" for name, obj in scope.items())
-    link = reverse("admin:enrollments_surveyinvitation_results") + target
+    link = reverse("admin:surveys_surveyinvitation_results") + target
     return format_html('{}<p><a href="{}">All answers and the CSV export</a></p>', bars, link)
 
 
 class SurveyMedia:
-    css = {"all": ["enrollments/survey_bars.css"]}
+    css = {"all": ["surveys/survey_bars.css"]}
 
 
 # Meeting links are typed without a scheme often enough; assume the secure one.
@@ -170,7 +169,7 @@ class SessionAdmin(admin.ModelAdmin[Session]):
     actions = ["cancel_sessions"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
-        return selectors.sessions_with_seats(super().get_queryset(request))
+        return sessions_with_seats(super().get_queryset(request))
 
     def save_model(self, request: HttpRequest, obj: Session, form: Any, change: bool) -> None:
         cancelling = (

@@ -1,4 +1,6 @@
-"""Public catalog endpoints: read-only, paginated, filtered by validated query strings."""
+"""Public catalog endpoints: read-only, paginated, filtered by validated query strings.
+
+Seats left are counted by the bookings' own selector, the one place seats are counted."""
 
 from typing import Any
 
@@ -8,6 +10,7 @@ from rest_framework import generics
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from enrollments.selectors import sessions_with_seats
 from workshops import selectors
 from workshops.cache import cache_answer, cache_seconds, cached_answer
 from workshops.filters import OfferingFilter, SessionFilter
@@ -61,7 +64,9 @@ class OfferingDetailApi(CachedGetMixin, generics.RetrieveAPIView[Offering]):
     lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet[Offering]:
-        return selectors.published_offering_with_sessions()
+        return selectors.published_offering_with_sessions(
+            sessions_with_seats(selectors.public_sessions())
+        )
 
 
 class SessionListApi(CachedGetMixin, generics.ListAPIView[Session]):
@@ -69,11 +74,11 @@ class SessionListApi(CachedGetMixin, generics.ListAPIView[Session]):
     filterset_class = SessionFilter
 
     def get_queryset(self) -> QuerySet[Session]:
-        return selectors.upcoming_public_sessions()
+        return selectors.upcoming_public_sessions(sessions_with_seats(selectors.public_sessions()))
 
 
 class SessionDetailApi(CachedGetMixin, generics.RetrieveAPIView[Session]):
     serializer_class = SessionOutput
 
     def get_queryset(self) -> QuerySet[Session]:
-        return selectors.public_sessions()
+        return sessions_with_seats(selectors.public_sessions())

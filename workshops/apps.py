@@ -6,6 +6,9 @@ class WorkshopsConfig(AppConfig):
     name = "workshops"
 
     def ready(self) -> None:
+        # Here, not at the top: models can be imported once the app registry is ready.
         from workshops import cache
+        from workshops.models import Facilitator, Offering, Session, Topic
 
-        cache.connect()
+        cache.watch(Offering, Session, Topic, Facilitator)
+        cache.watch_relations(Offering.topics.through, Offering.facilitators.through)

@@ -35,6 +35,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from redis import RedisError
 
@@ -174,16 +175,21 @@ def cache_seconds() -> int:
     return int(settings.CATALOG_CACHE_SECONDS)
 
 
-def connect() -> None:
-    from enrollments.models import Enrollment
-    from workshops.models import Facilitator, Offering, Session, Topic
+def watch(*models: type[Model]) -> None:
+    """Move the catalog on whenever a row of these models is saved or deleted.
 
-    for model in (Offering, Session, Topic, Facilitator, Enrollment):
-        post_save.connect(catalog_changed, sender=model, dispatch_uid=f"catalog-{model.__name__}")
-        post_delete.connect(
-            catalog_changed, sender=model, dispatch_uid=f"catalog-del-{model.__name__}"
-        )
-    for through in (Offering.topics.through, Offering.facilitators.through):
+    The catalog's own models are watched by `WorkshopsConfig.ready()`; an app that keeps
+    what the catalog shows (the bookings behind seat counts) watches its own in its ready().
+    """
+    for model in models:
+        label = model._meta.label
+        post_save.connect(catalog_changed, sender=model, dispatch_uid=f"catalog-{label}")
+        post_delete.connect(catalog_changed, sender=model, dispatch_uid=f"catalog-del-{label}")
+
+
+def watch_relations(*throughs: type[Model]) -> None:
+    """The same for many-to-many links (an offering's topics and facilitators)."""
+    for through in throughs:
         m2m_changed.connect(
-            catalog_changed, sender=through, dispatch_uid=f"catalog-{through.__name__}"
+            catalog_changed, sender=through, dispatch_uid=f"catalog-{through._meta.label}"
         )

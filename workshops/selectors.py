@@ -1,64 +1,15 @@
-"""Reads of the catalog, with their joins and seat counts already applied."""
+"""Reads of the catalog, with their joins already applied.
+
+Seats are the bookings' to count: `enrollments.selectors.sessions_with_seats` annotates
+any of these session querysets with them.
+"""
 
 from datetime import datetime
 
-from django.db.models import (
-    F,
-    IntegerField,
-    Min,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
-from enrollments.models import Enrollment
 from workshops.models import Offering, Session
-
-
-def _holding(now: datetime) -> Q:
-    """Seats held (pending payment or offered) whose hold has not lapsed."""
-    return Q(status__in=Enrollment.HOLDING, hold_expires_at__gt=now)
-
-
-def seats_taken(*, now: datetime | None = None) -> Coalesce:
-    """Seats confirmed, plus seats held (pending payment or offered) whose hold has not lapsed.
-
-    The one place seats are counted: the API, the admin and the capacity check under
-    the session's row lock all use it.
-    """
-    taken = (
-        Enrollment.objects.filter(session=OuterRef("pk"))
-        .filter(Q(status=Enrollment.Status.CONFIRMED) | _holding(now or timezone.now()))
-        .order_by()
-        .values("session")
-        .annotate(total=Sum("seats"))
-        .values("total")
-    )
-    return Coalesce(Subquery(taken, output_field=IntegerField()), Value(0))
-
-
-def next_hold_lapse(session_id: int, *, now: datetime) -> datetime | None:
-    """When the first hold `seats_taken` counts now will lapse: seats cannot free up by
-    time alone before then."""
-    holds = Enrollment.objects.filter(_holding(now), session_id=session_id)
-    lapse: datetime | None = holds.aggregate(first=Min("hold_expires_at"))["first"]
-    return lapse
-
-
-def sessions_with_seats(
-    queryset: QuerySet[Session] | None = None, *, now: datetime | None = None
-) -> QuerySet[Session]:
-    """Sessions annotated with `seats_taken` and `seats_left`."""
-    sessions = Session.objects.all() if queryset is None else queryset
-    return sessions.annotate(seats_taken=seats_taken(now=now)).annotate(
-        seats_left=Greatest(F("capacity") - F("seats_taken"), Value(0))
-    )
 
 
 def _upcoming(sessions: QuerySet[Session], now: datetime) -> QuerySet[Session]:
@@ -72,11 +23,14 @@ def listed_sessions() -> QuerySet[Session]:
 
 def public_sessions() -> QuerySet[Session]:
     """Every public session of a published offering, past ones included (for detail links)."""
-    return sessions_with_seats(listed_sessions().select_related("offering"))
+    return listed_sessions().select_related("offering")
 
 
-def upcoming_public_sessions(*, now: datetime | None = None) -> QuerySet[Session]:
-    return _upcoming(public_sessions(), now or timezone.now())
+def upcoming_public_sessions(
+    sessions: QuerySet[Session] | None = None, *, now: datetime | None = None
+) -> QuerySet[Session]:
+    """The upcoming ones of `sessions`: `public_sessions()`, or a queryset made from it."""
+    return _upcoming(public_sessions() if sessions is None else sessions, now or timezone.now())
 
 
 def published_offerings(*, now: datetime | None = None) -> QuerySet[Offering]:
@@ -91,13 +45,16 @@ def published_offerings(*, now: datetime | None = None) -> QuerySet[Offering]:
     )
 
 
-def published_offering_with_sessions(*, now: datetime | None = None) -> QuerySet[Offering]:
-    """Published offerings with their upcoming public sessions in `upcoming_sessions`."""
+def published_offering_with_sessions(
+    sessions: QuerySet[Session] | None = None, *, now: datetime | None = None
+) -> QuerySet[Offering]:
+    """Published offerings with the upcoming ones of `sessions` (`public_sessions()`, or a
+    queryset made from it) in `upcoming_sessions`."""
     now = now or timezone.now()
     return published_offerings(now=now).prefetch_related(
         Prefetch(
             "sessions",
-            queryset=upcoming_public_sessions(now=now),
+            queryset=upcoming_public_sessions(sessions, now=now),
             to_attr="upcoming_sessions",
         )
     )

@@ -6,8 +6,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.money import format_amount
 from workshops.models import Facilitator, Offering, Session, Topic
-from workshops.money import format_amount
 
 # Money leaves as a decimal string ("180.00"), never a float (DESIGN.md, HTTP contract).
 MONEY = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$", "example": "180.00"}
@@ -15,7 +15,7 @@ MONEY = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$", "
 
 @extend_schema_field(MONEY)
 class MoneyField(serializers.CharField):
-    """An amount already formatted by `workshops.money.format_amount`."""
+    """An amount already formatted by `config.money.format_amount`."""
 
 
 class TopicOutput(serializers.ModelSerializer[Topic]):

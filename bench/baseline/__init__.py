@@ -1,2 +1,2 @@
 """The bench's yardstick: bare DRF endpoints served by the same gunicorn workers, through
-the same middleware, as the real API. Installed only with REGARD_BENCH_BASELINE=1."""
+the same middleware, as the real API. Installed only by bench.settings."""

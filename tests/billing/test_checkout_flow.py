@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from billing.models import Payment
-from billing.services import payments_reconcile
+from billing.services.stripe_events import payments_reconcile
 from enrollments.models import Enrollment
 from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import SessionFactory

@@ -10,8 +10,9 @@ import responses
 from django.utils import timezone
 
 from billing.models import Payment, Refund, StripeEvent
-from billing.services import stripe_event_process
-from enrollments.models import Enrollment, OutgoingMail
+from billing.services.stripe_events import stripe_event_process
+from enrollments.models import Enrollment
+from outbox.models import OutgoingMail
 from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
 from tests.stripe_payloads import (
@@ -67,7 +68,7 @@ def succeeded(payment):
             amount=payment.amount_cents,
             status="succeeded",
             intent_id=payment.stripe_payment_intent_id,
-            reference=payment.enrollment.reference,
+            reference=payment.payable_reference,
         ),
     )
 

@@ -10,7 +10,7 @@ from django.db import connection
 
 from config.celery import app as celery_app
 from config.celery import enqueue_on_commit
-from enrollments.tasks import dispatch_outbox
+from outbox.tasks import dispatch_outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)  # each thread queues after its own commit
 

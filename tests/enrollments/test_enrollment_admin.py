@@ -6,7 +6,8 @@ import responses
 from django.utils import timezone
 
 from billing.models import Refund
-from enrollments.models import Enrollment, OutgoingMail, Participant
+from enrollments.models import Enrollment, Participant
+from outbox.models import OutgoingMail
 from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
 from tests.stripe_payloads import form

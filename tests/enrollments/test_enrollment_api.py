@@ -9,7 +9,8 @@ from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
 from billing.models import Payment, Refund
-from enrollments.models import Enrollment, IdempotencyKey, OutgoingMail, Participant
+from enrollments.models import Enrollment, IdempotencyKey, Participant
+from outbox.models import OutgoingMail
 from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
 from tests.stripe_payloads import form, payment_intent
@@ -439,7 +440,7 @@ def test_paying_an_offered_seat_creates_a_payment(api, stripe_http):
 
     assert response.status_code == HTTPStatus.OK
     assert set(response.json()) == {"client_secret", "payment_intent"}
-    assert Payment.objects.get().enrollment == enrollment
+    assert Payment.objects.get().payable == enrollment
     again = api.post(f"{URL}{enrollment.token}/pay/")
     assert again.json() == response.json()  # the open payment is reused
 

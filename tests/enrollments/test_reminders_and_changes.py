@@ -6,9 +6,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from enrollments.models import Enrollment, OutgoingMail, Participant
-from enrollments.services import enrollments
+from enrollments.models import Enrollment, Participant
+from enrollments.services import reminders
 from enrollments.tasks import send_reminders
+from outbox.models import OutgoingMail
 from tests.factories import EnrollmentFactory, SessionFactory
 from workshops.models import Session
 
@@ -88,7 +89,7 @@ def test_who_gets_a_reminder(hours_ahead, status, days_ago, expected):
         status=status, hold_expires_at=timezone.now() + timedelta(minutes=30)
     )
 
-    assert enrollments.reminders_send_due() == expected
+    assert reminders.reminders_send_due() == expected
 
 
 def test_a_cancelled_session_sends_no_reminders():
@@ -96,7 +97,7 @@ def test_a_cancelled_session_sends_no_reminders():
     booked(session)
     Session.objects.filter(pk=session.pk).update(status=Session.Status.CANCELLED)
 
-    assert enrollments.reminders_send_due() == 0
+    assert reminders.reminders_send_due() == 0
 
 
 def test_moving_a_session_sends_a_replacing_calendar_entry(admin_client):
@@ -138,12 +139,12 @@ def test_moving_a_session_sends_a_replacing_calendar_entry(admin_client):
 def test_a_reminder_goes_out_again_after_the_session_moved():
     session = SessionFactory.create(starts_at=timezone.now() + timedelta(hours=20))
     booked(session)
-    enrollments.reminders_send_due()
+    reminders.reminders_send_due()
 
     Session.objects.filter(pk=session.pk).update(starts_at=session.starts_at + timedelta(hours=1))
-    enrollments.session_notify_change(session_id=session.pk, changed=["starts_at"])
+    reminders.session_notify_change(session_id=session.pk, changed=["starts_at"])
 
-    assert enrollments.reminders_send_due() == 1
+    assert reminders.reminders_send_due() == 1
     assert OutgoingMail.objects.filter(kind="session_reminder").count() == 2
 
 
@@ -151,7 +152,7 @@ def test_other_edits_send_nothing():
     session = SessionFactory.create()
     booked(session)
 
-    assert enrollments.session_notify_change(session_id=session.pk, changed=["capacity"]) == 0
+    assert reminders.session_notify_change(session_id=session.pk, changed=["capacity"]) == 0
     assert not OutgoingMail.objects.filter(kind="session_updated").exists()
 
 

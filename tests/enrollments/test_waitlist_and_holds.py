@@ -9,9 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.errors import Conflict
-from enrollments.models import Enrollment, OutgoingMail
-from enrollments.services import enrollments
+from enrollments.models import Enrollment
+from enrollments.services import cancellation, holds, seats
 from enrollments.tasks import expire_holds
+from outbox.models import OutgoingMail
 from tests.conftest import IN_PROCESS_CACHE
 from tests.factories import EnrollmentFactory, SessionFactory
 from workshops.models import Session
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 Status = Enrollment.Status
 
-FULL = enrollments.SessionFull.message
+FULL = seats.SessionFull.message
 FULL_WITHOUT_WAITLIST = (
     "This session is full. Have a look at the other dates, or write to us and "
     "we will let you know when a new one is planned."
@@ -33,7 +34,7 @@ CANCELLED = "This session has been cancelled. We're sorry; have a look at the ot
 
 
 def ask(session: Session, **changes) -> Enrollment:
-    return enrollments.enrollment_hold(
+    return holds.enrollment_hold(
         session_id=session.pk, name="Ada", email="ada@example.org", **changes
     )
 
@@ -56,7 +57,7 @@ def ask(session: Session, **changes) -> Enrollment:
             0,
             {},
             "enrollment_closed",
-            enrollments.EnrollmentClosed.message,
+            seats.EnrollmentClosed.message,
         ),
     ],
 )
@@ -81,10 +82,10 @@ def test_once_a_session_is_found_full_requests_are_refused_without_sql_or_the_lo
 ):
     session = SessionFactory.create(capacity=2, waitlist_enabled=waitlist_enabled)
     EnrollmentFactory.create(session=session, seats=2)
-    with pytest.raises(enrollments.SessionFull) as first:
+    with pytest.raises(seats.SessionFull) as first:
         ask(session)
 
-    with django_assert_num_queries(0), pytest.raises(enrollments.SessionFull) as again:
+    with django_assert_num_queries(0), pytest.raises(seats.SessionFull) as again:
         ask(session, seats=3)
 
     assert (again.value.code, again.value.message) == (first.value.code, first.value.message)
@@ -104,10 +105,10 @@ def test_without_redis_or_with_the_cache_off_nothing_is_noted(settings, changes)
         setattr(settings, name, value)
     session = SessionFactory.create(capacity=1)
     EnrollmentFactory.create(session=session)
-    with pytest.raises(enrollments.SessionFull):
+    with pytest.raises(seats.SessionFull):
         ask(session)
 
-    with CaptureQueriesContext(connection) as again, pytest.raises(enrollments.SessionFull):
+    with CaptureQueriesContext(connection) as again, pytest.raises(seats.SessionFull):
         ask(session)
 
     assert again.captured_queries  # the seats were counted again
@@ -125,7 +126,7 @@ def test_when_redis_fails_the_locked_check_answers_alone(monkeypatch):
     for method in ("get_many", "set"):
         monkeypatch.setattr(caches["default"], method, fail)
 
-    with pytest.raises(enrollments.SessionFull) as refused:
+    with pytest.raises(seats.SessionFull) as refused:
         ask(session)
 
     assert (refused.value.code, refused.value.message) == ("session_full", FULL)
@@ -137,7 +138,7 @@ def _admin_deletes(enrollment: Enrollment) -> None:
 
 
 def _payment_cannot_start(enrollment: Enrollment) -> None:
-    enrollments.enrollment_release_hold(enrollment_id=enrollment.pk)  # an update(), no signal
+    holds.enrollment_release_hold(enrollment_id=enrollment.pk)  # an update(), no signal
 
 
 def _capacity_raised(enrollment: Enrollment) -> None:
@@ -151,7 +152,7 @@ def test_a_seat_freed_after_the_session_was_found_full_can_be_taken_at_once(
 ):
     session = SessionFactory.create(capacity=1)
     held = EnrollmentFactory.create(session=session, status=Status.PENDING_PAYMENT)
-    with pytest.raises(enrollments.SessionFull):
+    with pytest.raises(seats.SessionFull):
         ask(session)
 
     with django_capture_on_commit_callbacks(execute=True):  # the change is committed
@@ -165,15 +166,15 @@ def test_a_full_session_is_answered_anew_when_a_hold_lapses_or_enrollment_closes
     session = SessionFactory.create(capacity=2, enrollment_closes_at=now + timedelta(hours=2))
     EnrollmentFactory.create(session=session)
     held = EnrollmentFactory.create(session=session, status=Status.PENDING_PAYMENT)
-    with pytest.raises(enrollments.SessionFull):
+    with pytest.raises(seats.SessionFull):
         ask(session, now=now)
 
     assert held.hold_expires_at is not None
     lapsed = held.hold_expires_at + timedelta(seconds=1)  # nothing was written: time alone
     assert ask(session, now=lapsed).status == Status.PENDING_PAYMENT
-    with pytest.raises(enrollments.SessionFull):
+    with pytest.raises(seats.SessionFull):
         ask(session, now=lapsed)
-    with pytest.raises(enrollments.EnrollmentClosed):
+    with pytest.raises(seats.EnrollmentClosed):
         ask(session, now=now + timedelta(hours=3))
 
 
@@ -205,7 +206,7 @@ def test_an_offer_that_lapses_goes_to_the_next_person():
     nxt = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
 
     with time_machine.travel(timezone.now() + timedelta(minutes=31)):
-        enrollments.holds_expire()
+        holds.holds_expire()
 
     assert Enrollment.objects.get(pk=offered.pk).status == Status.EXPIRED
     assert Enrollment.objects.get(pk=nxt.pk).status == Status.OFFERED
@@ -218,7 +219,7 @@ def test_the_waitlist_skips_entries_too_large_for_the_freed_seats():
     group = EnrollmentFactory.create(session=session, seats=3, status=Status.WAITLISTED)
     single = EnrollmentFactory.create(session=session, seats=1, status=Status.WAITLISTED)
 
-    enrollments.enrollment_cancel(enrollment_id=leaving.pk)
+    cancellation.enrollment_cancel(enrollment_id=leaving.pk)
 
     assert Enrollment.objects.get(pk=group.pk).status == Status.WAITLISTED
     assert Enrollment.objects.get(pk=single.pk).status == Status.OFFERED
@@ -229,7 +230,7 @@ def test_a_free_session_confirms_the_waiting_person_at_once():
     leaving = EnrollmentFactory.create(session=session)
     waiting = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
 
-    enrollments.enrollment_cancel(enrollment_id=leaving.pk)
+    cancellation.enrollment_cancel(enrollment_id=leaving.pk)
 
     assert Enrollment.objects.get(pk=waiting.pk).status == Status.CONFIRMED
 
@@ -237,7 +238,7 @@ def test_a_free_session_confirms_the_waiting_person_at_once():
 def test_holds_that_have_not_lapsed_stay():
     hold = EnrollmentFactory.create(status=Status.PENDING_PAYMENT)
 
-    assert enrollments.holds_expire() == 0
+    assert holds.holds_expire() == 0
     assert Enrollment.objects.get(pk=hold.pk).status == Status.PENDING_PAYMENT
 
 
@@ -247,6 +248,6 @@ def test_no_offers_once_enrollment_has_closed():
     waiting = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
 
     with time_machine.travel(timezone.now() + timedelta(minutes=31)):
-        enrollments.holds_expire()
+        holds.holds_expire()
 
     assert Enrollment.objects.get(pk=waiting.pk).status == Status.WAITLISTED

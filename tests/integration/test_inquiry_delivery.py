@@ -6,7 +6,8 @@ from http import HTTPStatus
 
 import pytest
 
-from enrollments.models import Inquiry, OutgoingMail
+from inquiries.models import Inquiry
+from outbox.models import OutgoingMail
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

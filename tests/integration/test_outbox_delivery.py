@@ -20,9 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.celery import app as celery_app
-from enrollments.models import OutgoingMail
-from enrollments.services import mail
-from enrollments.tasks import dispatch_outbox, send_followup_surveys
+from outbox import services as mail
+from outbox.models import OutgoingMail
+from outbox.tasks import dispatch_outbox
+from surveys.tasks import send_followup_surveys
 from tests.conftest import SmtpSink, free_port
 from tests.factories import (
     EnrollmentFactory,

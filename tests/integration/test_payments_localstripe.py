@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from billing.models import Payment, StripeEvent
 from enrollments.models import Enrollment
-from enrollments.services import enrollments
+from enrollments.services import holds
 from tests.factories import SessionFactory
 from tests.integration.conftest import wait_until
 
@@ -86,7 +86,7 @@ def test_a_declined_card_leaves_the_hold_pending_and_then_expired(booking, local
     assert enrollment.status == Enrollment.Status.PENDING_PAYMENT
     assert Payment.objects.get().last_error == "Your card was declined."
 
-    enrollments.holds_expire(now=timezone.now() + timedelta(minutes=31))
+    holds.holds_expire(now=timezone.now() + timedelta(minutes=31))
 
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.EXPIRED

@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from enrollments.models import OutgoingMail, SurveyInvitation
-from enrollments.services import surveys
+from outbox.models import OutgoingMail
+from surveys import services as surveys
+from surveys.models import SurveyInvitation
 from tests.factories import (
     EnrollmentFactory,
     ParticipantFactory,

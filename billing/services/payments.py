@@ -1,0 +1,252 @@
+"""Payments: asking Stripe for a way to pay, and recording what became of it.
+
+Billing is the payment adapter. Whoever asks for a payment describes it in full (what is
+paid, its lines, where the person returns to); billing reports what Stripe did with it as
+events (`billing/events.py`). Stripe is called outside any transaction that holds a lock,
+and every call that creates something carries an idempotency key made from our own row.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import stripe
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from billing.events import PaymentClosed, PaymentFailed, PaymentSucceeded
+from billing.models import Payment
+from billing.selectors import payable_type, payments_of
+from billing.stripe_client import PaymentUnavailable, stripe_client
+from config import events
+from config.celery import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+# Stripe refuses a Checkout Session that expires sooner than this after its creation.
+CHECKOUT_MIN_LIFETIME = timedelta(minutes=31)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of what is paid for, as the one asking for the payment describes it."""
+
+    description: str
+    quantity: int
+    unit_price_cents: int
+
+    @property
+    def total_cents(self) -> int:
+        return self.quantity * self.unit_price_cents
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What a payable's owner asks billing to collect, and how to bring the person back."""
+
+    payable: Model  # the row being paid, such as a booking
+    reference: str  # the payable's own reference: the only thing of it Stripe is told
+    currency: str
+    lines: tuple[Line, ...]
+    email: str  # filled in on Stripe's hosted page
+    return_url: str  # where the hosted page sends the person back
+    pay_by: datetime | None = None  # when what is held for the payment lapses
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(line.total_cents for line in self.lines)
+
+
+def _reference_key(payable: Model) -> str:
+    """The metadata key Stripe is told the reference under: `enrollment_reference`."""
+    return f"{payable._meta.model_name}_reference"
+
+
+def payment_start(*, request: PaymentRequest) -> Payment:
+    """Ask Stripe for a way to pay; reuses an open attempt in the same flow if there is one."""
+    payable = request.payable
+    earlier = list(payments_of(payable).order_by("pk"))  # one read: usually none, or one
+    open_payment = next((p for p in earlier if p.status == Payment.Status.PENDING), None)
+    if open_payment is not None and open_payment.flow == settings.PAYMENT_FLOW:
+        return open_payment
+
+    attempt = len(earlier) + 1
+    idempotency_key = f"{payable._meta.model_name}-{payable.pk}-payment-{attempt}"
+    # Only our own reference travels to Stripe: no names, no inquiry or survey text.
+    metadata = {_reference_key(payable): request.reference}
+    client = stripe_client()
+    payment = Payment(
+        payable=payable,
+        payable_reference=request.reference,
+        attempt=attempt,
+        flow=settings.PAYMENT_FLOW,
+        amount_cents=request.amount_cents,
+        currency=request.currency,
+    )
+    try:
+        if settings.PAYMENT_FLOW == Payment.Flow.CHECKOUT:
+            checkout = client.v1.checkout.sessions.create(
+                params=cast(Any, _checkout_params(request, metadata)),
+                options={"idempotency_key": idempotency_key},
+            )
+            payment.stripe_checkout_session_id = checkout.id
+            payment.checkout_url = checkout.url or ""
+        else:
+            # Typed loosely: the stubs lack `payment_method_types`, which Stripe still takes
+            # (and which localstripe requires instead of automatic payment methods).
+            intent = client.v1.payment_intents.create(
+                params=cast(
+                    Any,
+                    {
+                        "amount": request.amount_cents,
+                        "currency": request.currency.lower(),
+                        "payment_method_types": ["card"],
+                        "metadata": metadata,
+                    },
+                ),
+                options={"idempotency_key": idempotency_key},
+            )
+            payment.stripe_payment_intent_id = intent.id
+            payment.client_secret = intent.client_secret or ""
+    except stripe.StripeError as error:
+        logger.warning(
+            "stripe: could not start payment for %s: %s", request.reference, type(error).__name__
+        )
+        raise PaymentUnavailable() from error
+    payment.save()
+    return payment
+
+
+def _checkout_params(request: PaymentRequest, metadata: dict[str, str]) -> dict[str, Any]:
+    now = timezone.now()
+    expires_at = max(request.pay_by or now, now + CHECKOUT_MIN_LIFETIME)
+    return {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": line.quantity,
+                "price_data": {
+                    "currency": request.currency.lower(),
+                    "unit_amount": line.unit_price_cents,
+                    "product_data": {"name": line.description},
+                },
+            }
+            for line in request.lines
+        ],
+        "customer_email": request.email,
+        "client_reference_id": request.reference,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": request.return_url + "?paid=1",
+        "cancel_url": request.return_url,
+        # Stripe needs at least 30 minutes; a payment after the hold lapsed is still handled
+        # (DESIGN.md invariant 3), so the page may outlive the hold by a little.
+        "expires_at": int(expires_at.timestamp()),
+    }
+
+
+def payment_block(payment: Payment | None) -> dict[str, str] | None:
+    """What a client needs to take the person to payment, by flow (the HTTP contract)."""
+    if payment is None or payment.status != Payment.Status.PENDING:
+        return None
+    if payment.flow == Payment.Flow.CHECKOUT:
+        return {"checkout_url": payment.checkout_url}
+    return {
+        "client_secret": payment.client_secret,
+        "payment_intent": payment.stripe_payment_intent_id or "",
+    }
+
+
+def payments_close_open(*, payable: Model) -> int:
+    """Inside the caller's transaction: the payable's open payments are closed here, and at
+    Stripe after commit, so the person is not charged for what they no longer hold."""
+    open_ids = list(
+        payments_of(payable).filter(status=Payment.Status.PENDING).values_list("pk", flat=True)
+    )
+    Payment.objects.filter(pk__in=open_ids).update(status=Payment.Status.CANCELLED)
+    for payment_id in open_ids:
+        enqueue_on_commit("billing.cancel_payment", payment_id=payment_id)
+    return len(open_ids)
+
+
+def payment_cancel_at_stripe(*, payment_id: int) -> None:
+    """Best effort, after commit: close an open payment so the person is not charged later.
+
+    If it fails and they pay anyway, the late payment is refunded automatically.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    try:
+        client = stripe_client()
+        if payment.stripe_checkout_session_id:
+            client.v1.checkout.sessions.expire(payment.stripe_checkout_session_id)
+        elif payment.stripe_payment_intent_id:
+            client.v1.payment_intents.cancel(payment.stripe_payment_intent_id)
+    except (stripe.StripeError, PaymentUnavailable) as error:
+        logger.info("stripe: could not close payment %s: %s", payment.pk, type(error).__name__)
+
+
+# --- What Stripe said became of a payment ---------------------------------------------------
+
+
+def _about(payment: Payment) -> dict[str, Any]:
+    return {
+        "payment_id": payment.pk,
+        "payable_type": payable_type(payment),
+        "payable_id": payment.payable_id,
+    }
+
+
+def payment_claim_success(*, payment_id: int, now: datetime | None = None) -> Payment | None:
+    """Under the payment's lock: mark it succeeded, or None if it already was (a duplicate
+    or replayed webhook). The payable's owner calls this after taking its own locks."""
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    if payment.status == Payment.Status.SUCCEEDED:
+        return None
+    payment.status = Payment.Status.SUCCEEDED
+    payment.succeeded_at = now or timezone.now()
+    payment.save(update_fields=["status", "succeeded_at"])
+    return payment
+
+
+def payment_succeeded(*, payment_id: int, now: datetime | None = None) -> str:
+    """Stripe took the money: what it paid for is settled by its owner (PaymentSucceeded).
+
+    Safe to call again for the same payment; returns what happened, for the event's record.
+    """
+    with transaction.atomic():
+        payment = Payment.objects.get(pk=payment_id)
+        if payment.status == Payment.Status.SUCCEEDED:
+            return "already applied"
+        answers = events.publish(PaymentSucceeded(**_about(payment)))
+        if answers:
+            return "; ".join(str(answer) for answer in answers)
+        # Nobody owns this payable any more: the money is recorded all the same.
+        claimed = payment_claim_success(payment_id=payment_id, now=now)
+        return "succeeded" if claimed else "already applied"
+
+
+def payment_failed(*, payment_id: int, message: str) -> str:
+    """A card was declined: the payment stays open, so the person can try again."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status != Payment.Status.PENDING:
+            return "ignored: payment no longer pending"
+        payment.last_error = message[:500]
+        payment.save(update_fields=["last_error"])
+        events.publish(PaymentFailed(**_about(payment), message=payment.last_error))
+    return "failure noted"
+
+
+def payment_closed(*, payment_id: int) -> str:
+    """Stripe closed a payment (a Checkout page expired): nothing more will come from it."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        if payment.status != Payment.Status.PENDING:
+            return "ignored: payment no longer pending"
+        payment.status = Payment.Status.CANCELLED
+        payment.save(update_fields=["status"])
+        events.publish(PaymentClosed(**_about(payment)))
+    return "payment closed"

@@ -1,0 +1,31 @@
+"""What enrollments reports about bookings, for the apps above it (integrations, certificates).
+
+Each is published inside the transaction of the change; see `config/events.py`.
+"""
+
+from dataclasses import dataclass
+
+from config.events import Event
+
+
+@dataclass(frozen=True)
+class BookingConfirmed(Event):
+    """The booking's seats are its own: paid, free, or taken from the waitlist."""
+
+    enrollment_id: int
+
+
+@dataclass(frozen=True)
+class BookingCancelled(Event):
+    """The booking was given up, by the person, by the practice or by a full refund."""
+
+    enrollment_id: int
+
+
+@dataclass(frozen=True)
+class RosterChanged(Event):
+    """The named participants of a booking changed: someone added, taken off or renamed."""
+
+    enrollment_id: int
+    added: tuple[int, ...]  # participant ids
+    removed: tuple[str, ...]  # the email addresses taken off

@@ -1,0 +1,31 @@
+"""What every email about a booking is written with."""
+
+from typing import Any
+
+from django.conf import settings
+
+from config.money import format_amount
+from enrollments.models import Enrollment
+from workshops.calendar import describe_when
+
+
+def booking_url(enrollment: Enrollment) -> str:
+    """The booking's own page: the secret link in every email about it."""
+    return f"{settings.SITE_URL}/enrollments/{enrollment.token}/"
+
+
+def booking_context(enrollment: Enrollment, **extra: Any) -> dict[str, Any]:
+    session = enrollment.session
+    return {
+        "enrollment": enrollment,
+        "session": session,
+        "when": describe_when(session),
+        "amount": format_amount(enrollment.amount_cents, enrollment.currency),
+        "booking_url": booking_url(enrollment),
+        **extra,
+    }
+
+
+def same_person(a: str, b: str) -> bool:
+    """Two email addresses that reach the same person, whatever their case or spacing."""
+    return a.strip().lower() == b.strip().lower()

@@ -1,0 +1,219 @@
+"""Taking seats: a hold for payment, a free confirmation or a place on the waitlist, and the
+hold's end when it is not paid in time."""
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import Payment
+from billing.services.payments import Line, PaymentRequest, payment_start
+from billing.stripe_client import PaymentUnavailable
+from config.errors import Conflict
+from config.references import new_reference, new_token
+from enrollments.models import Enrollment, Participant
+from enrollments.services.emails import booking_context, booking_url
+from enrollments.services.roster import ParticipantInput, announce_confirmed
+from enrollments.services.seats import (
+    SessionFull,
+    SessionNotFound,
+    check_open,
+    check_room,
+    lock_session,
+    note_full,
+    refuse_if_noted_full,
+    seats_left,
+)
+from enrollments.services.waitlist import offer_freed_seats
+from outbox.services import mail_queue
+from workshops import cache as catalog_cache
+from workshops.models import Session
+from workshops.selectors import listed_sessions
+
+logger = logging.getLogger(__name__)
+
+Status = Enrollment.Status
+
+
+def _unique_reference() -> str:
+    while True:
+        reference = new_reference("ENR")
+        if not Enrollment.objects.filter(reference=reference).exists():
+            return reference
+
+
+def enrollment_hold(
+    *,
+    session_id: int,
+    name: str,
+    email: str,
+    organization: str = "",
+    seats: int = 1,
+    participants: Sequence[ParticipantInput] = (),
+    join_waitlist: bool = False,
+    now: datetime | None = None,
+) -> Enrollment:
+    """Take seats in a session the public may book, under its lock: held for payment,
+    confirmed if free, or waitlisted."""
+    now = now or timezone.now()
+    version = ""
+    # With the test-only switch off, the concurrency test must still see the whole oversell.
+    if settings.ENROLLMENT_SEAT_LOCK:
+        version = refuse_if_noted_full(
+            session_id, seats=seats, join_waitlist=join_waitlist, now=now
+        )
+    with transaction.atomic():
+        try:
+            session = lock_session(session_id, listed_sessions())
+        except Session.DoesNotExist:
+            raise SessionNotFound() from None
+        check_open(session, now)
+        left = seats_left(session, now)
+        try:
+            check_room(
+                waitlist_enabled=session.waitlist_enabled,
+                seats=seats,
+                seats_left=left,
+                join_waitlist=join_waitlist,
+            )
+        except SessionFull:
+            if left == 0:
+                note_full(session, version=version, now=now)
+            raise
+        enrollment = Enrollment(
+            session=session,
+            name=name,
+            email=email,
+            organization=organization,
+            seats=seats,
+            amount_cents=session.price_cents * seats,
+            currency=session.offering.currency,
+            token=new_token(),
+            reference=_unique_reference(),
+            consent_at=now,
+        )
+        if seats <= left:
+            if enrollment.amount_cents == 0:
+                enrollment.status = Status.CONFIRMED
+                enrollment.confirmed_at = now
+            else:
+                enrollment.status = Status.PENDING_PAYMENT
+                enrollment.hold_expires_at = now + timedelta(
+                    minutes=settings.ENROLLMENT_HOLD_MINUTES
+                )
+        else:
+            enrollment.status = Status.WAITLISTED
+        enrollment.save()
+
+        named = list(participants)
+        if not named and seats == 1:
+            named = [ParticipantInput(name=name, email=email)]  # one seat: the purchaser attends
+        Participant.objects.bulk_create(
+            Participant(enrollment=enrollment, name=p.name, email=p.email) for p in named
+        )
+        if enrollment.status == Status.CONFIRMED:
+            announce_confirmed(enrollment)
+        elif enrollment.status == Status.WAITLISTED:
+            mail_queue(
+                kind="waitlist_joined",
+                to=email,
+                context=booking_context(enrollment),
+                related=enrollment,
+            )
+    logger.info("enrollment %s: %s", enrollment.reference, enrollment.status)
+    return enrollment
+
+
+def payment_request(enrollment: Enrollment) -> PaymentRequest:
+    """What billing is asked to collect for the booking, described in full."""
+    session = enrollment.session
+    return PaymentRequest(
+        payable=enrollment,
+        reference=enrollment.reference,
+        currency=enrollment.currency,
+        lines=(
+            Line(
+                description=f"{session.display_title}, {session.starts_at:%d %b %Y}",
+                quantity=enrollment.seats,
+                unit_price_cents=enrollment.amount_cents // enrollment.seats,
+            ),
+        ),
+        email=enrollment.email,
+        return_url=booking_url(enrollment),
+        pay_by=enrollment.hold_expires_at,
+    )
+
+
+def enrollment_create(**hold: Any) -> tuple[Enrollment, Payment | None]:
+    """Hold seats (one transaction), then ask Stripe how to pay (outside it).
+
+    If Stripe cannot be reached the hold is released at once and `PaymentUnavailable`
+    propagates: the person is told to try again, and no seat stays blocked.
+    """
+    enrollment = enrollment_hold(**hold)
+    if enrollment.status != Status.PENDING_PAYMENT:
+        return enrollment, None
+    try:
+        return enrollment, payment_start(request=payment_request(enrollment))
+    except PaymentUnavailable:
+        enrollment_release_hold(enrollment_id=enrollment.pk)
+        raise
+
+
+def enrollment_pay(*, enrollment_id: int, now: datetime | None = None) -> Payment:
+    """A way to pay for a held or offered seat (the waitlist offer's link, or a retry)."""
+    now = now or timezone.now()
+    enrollment = Enrollment.objects.select_related("session__offering").get(pk=enrollment_id)
+    if enrollment.status not in Enrollment.HOLDING or (
+        enrollment.hold_expires_at and enrollment.hold_expires_at <= now
+    ):
+        raise Conflict("There is nothing to pay for this booking right now.", code="nothing_to_pay")
+    return payment_start(request=payment_request(enrollment))
+
+
+def enrollment_release_hold(*, enrollment_id: int, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        enrollment = Enrollment.objects.get(pk=enrollment_id)
+        session = lock_session(enrollment.session_id)
+        released = Enrollment.objects.filter(
+            pk=enrollment_id, status__in=Enrollment.HOLDING
+        ).update(status=Status.EXPIRED, updated_at=now)
+        if released:
+            catalog_cache.catalog_changed()  # an update() sends no signal
+            offer_freed_seats(session, now)
+
+
+def holds_expire(*, now: datetime | None = None) -> int:
+    """Expire lapsed holds and offers, session by session, and offer the seats on."""
+    now = now or timezone.now()
+    session_ids = set(
+        Enrollment.objects.filter(
+            status__in=Enrollment.HOLDING, hold_expires_at__lte=now
+        ).values_list("session_id", flat=True)
+    )
+    expired = 0
+    for session_id in session_ids:
+        with transaction.atomic():
+            session = lock_session(session_id)
+            lapsed = list(
+                Enrollment.objects.select_for_update().filter(
+                    session=session, status__in=Enrollment.HOLDING, hold_expires_at__lte=now
+                )
+            )
+            for enrollment in lapsed:
+                enrollment.status = Status.EXPIRED
+                enrollment.save(update_fields=["status", "updated_at"])
+                mail_queue(
+                    kind="hold_expired",
+                    to=enrollment.email,
+                    context=booking_context(enrollment),
+                    related=enrollment,
+                )
+            expired += len(lapsed)
+            offer_freed_seats(session, now)
+    return expired

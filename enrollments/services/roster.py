@@ -1,0 +1,154 @@
+"""Who attends on a booking's seats: confirmations, the named participants, attendance."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from config import events
+from config.errors import Conflict, InvalidInput
+from enrollments.events import BookingConfirmed, RosterChanged
+from enrollments.models import Enrollment, Participant
+from enrollments.services.emails import booking_context, same_person
+from outbox.services import mail_queue
+from workshops.calendar import session_calendar
+
+Status = Enrollment.Status
+
+
+@dataclass(frozen=True)
+class ParticipantInput:
+    name: str
+    email: str
+
+
+class RosterClosed(Conflict):
+    code = "roster_closed"
+    message = (
+        "The participant list can no longer be changed here. Please write to us and we will help."
+    )
+
+
+def queue_confirmations(
+    enrollment: Enrollment, *, only: Sequence[Participant] | None = None
+) -> None:
+    """The purchaser's confirmation, and each named participant's own with the calendar file.
+
+    With `only`, just those participants are written to (people added to the roster later).
+    """
+    session = enrollment.session
+    participants = list(enrollment.participants.all())
+    online = session.offering.format != "in_person" and bool(session.meeting_link)
+    if only is None:
+        attending = not participants or any(
+            same_person(p.email, enrollment.email) for p in participants
+        )
+        link = session.meeting_link if attending and online else ""
+        mail_queue(
+            kind="enrollment_confirmation",
+            to=enrollment.email,
+            context=booking_context(
+                enrollment, attending=attending, meeting_link=link, participants=participants
+            ),
+            related=enrollment,
+            attachments=[session_calendar(session, meeting_link=link)] if attending else [],
+        )
+    for participant in only if only is not None else participants:
+        if same_person(participant.email, enrollment.email) and only is None:
+            continue  # the purchaser's own confirmation already says everything
+        link = session.meeting_link if online else ""
+        mail_queue(
+            kind="participant_confirmation",
+            to=participant.email,
+            context=booking_context(enrollment, participant=participant, meeting_link=link),
+            related=enrollment,
+            attachments=[session_calendar(session, meeting_link=link)],
+        )
+
+
+def announce_confirmed(enrollment: Enrollment) -> None:
+    """Inside the change that confirmed the booking: the emails it owes, and the event."""
+    queue_confirmations(enrollment)
+    events.publish(BookingConfirmed(enrollment_id=enrollment.pk))
+
+
+def confirm(enrollment: Enrollment, now: datetime) -> None:
+    """Inside the caller's transaction, under the session's lock: the seats are the booking's."""
+    enrollment.status = Status.CONFIRMED
+    enrollment.confirmed_at = now
+    enrollment.save(update_fields=["status", "confirmed_at", "updated_at"])
+    announce_confirmed(enrollment)
+
+
+def enrollment_replace_participants(
+    *, enrollment_id: int, participants: Sequence[ParticipantInput], now: datetime | None = None
+) -> Enrollment:
+    """Replace the named participants; new ones of a confirmed booking get their confirmation."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        enrollment = (
+            Enrollment.objects.select_for_update(of=("self",))
+            .select_related("session__offering")
+            .get(pk=enrollment_id)
+        )
+        if enrollment.status not in Enrollment.CANCELLABLE or now >= enrollment.session.starts_at:
+            raise RosterClosed()
+        if len(participants) > enrollment.seats:
+            raise InvalidInput(
+                fields={
+                    "participants": [
+                        f"This booking has {enrollment.seats} seat(s), so at most "
+                        f"{enrollment.seats} participant(s) can be named."
+                    ]
+                }
+            )
+        existing = {p.email.lower(): p for p in enrollment.participants.all()}
+        wanted = {p.email.lower(): p for p in participants}
+        removed = []
+        for key, participant in existing.items():
+            if key not in wanted:
+                removed.append(participant.email)
+                participant.delete()
+        added = []
+        renamed = 0
+        for key, person in wanted.items():
+            if key in existing:
+                renamed += (
+                    Participant.objects.filter(pk=existing[key].pk)
+                    .exclude(name=person.name)
+                    .update(name=person.name)
+                )
+            else:
+                added.append(
+                    Participant.objects.create(
+                        enrollment=enrollment, name=person.name, email=person.email
+                    )
+                )
+        if enrollment.status == Status.CONFIRMED and added:
+            queue_confirmations(enrollment, only=added)
+        if added or removed or renamed:
+            events.publish(
+                RosterChanged(
+                    enrollment_id=enrollment.pk,
+                    added=tuple(p.pk for p in added),
+                    removed=tuple(removed),
+                )
+            )
+    return enrollment
+
+
+def enrollment_resend_confirmation(*, enrollment_id: int) -> bool:
+    with transaction.atomic():
+        enrollment = Enrollment.objects.select_related("session__offering").get(pk=enrollment_id)
+        if enrollment.status != Status.CONFIRMED:
+            return False
+        queue_confirmations(enrollment)
+    return True
+
+
+def participants_mark_attended(*, enrollment_ids: Iterable[int], attended: bool = True) -> int:
+    return Participant.objects.filter(
+        enrollment_id__in=list(enrollment_ids), enrollment__status=Status.CONFIRMED
+    ).update(attended=attended)

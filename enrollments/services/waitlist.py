@@ -1,0 +1,39 @@
+"""The waitlist: seats freed in a session are offered, in order, to those waiting for them."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from enrollments.models import Enrollment
+from enrollments.services.emails import booking_context
+from enrollments.services.roster import confirm
+from enrollments.services.seats import seats_left
+from outbox.services import mail_queue
+from workshops.models import Session
+
+Status = Enrollment.Status
+
+
+def offer_freed_seats(session: Session, now: datetime) -> None:
+    """First come, first served among waitlist entries that fit; the caller holds the lock."""
+    if not session.accepts_enrollments(now):
+        return
+    left = seats_left(session, now)
+    waiting = Enrollment.objects.select_for_update().filter(
+        session=session, status=Status.WAITLISTED
+    )
+    for entry in waiting.order_by("created_at", "id"):
+        if left <= 0:
+            break
+        if entry.seats > left:
+            continue
+        left -= entry.seats
+        if entry.amount_cents == 0:
+            confirm(entry, now)
+            continue
+        entry.status = Status.OFFERED
+        entry.hold_expires_at = now + timedelta(minutes=settings.ENROLLMENT_HOLD_MINUTES)
+        entry.save(update_fields=["status", "hold_expires_at", "updated_at"])
+        mail_queue(
+            kind="waitlist_offer", to=entry.email, context=booking_context(entry), related=entry
+        )

@@ -1,0 +1,289 @@
+import itertools
+from datetime import datetime
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+
+from config.csv_export import csv_response, csv_safe
+from config.errors import DomainError
+from inquiries import selectors
+from inquiries.models import Inquiry, InquiryNote, InquiryStatusChange
+from inquiries.services import inquiry_add_note, inquiry_change_status, inquiry_erase_for_email
+
+
+def _staff_user(request: HttpRequest) -> User:
+    # The admin site lets only active staff in, so the user is a signed-in User here.
+    return cast(User, request.user)
+
+
+class InquiryAdminForm(forms.ModelForm[Inquiry]):
+    """Offers only the statuses the pipeline allows from where the inquiry stands."""
+
+    class Meta:
+        model = Inquiry
+        fields = ["status", "assignee"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "status" in self.fields:
+            current = self.instance.status
+            status_field = cast(forms.ChoiceField, self.fields["status"])
+            status_field.choices = [
+                (value, label)
+                for value, label in Inquiry.Status.choices
+                if value == current or Inquiry.allows_move(current, value)
+            ]
+
+    def clean_status(self) -> str:
+        status = str(self.cleaned_data["status"])
+        if status != self.instance.status and not Inquiry.allows_move(self.instance.status, status):
+            raise forms.ValidationError("The pipeline doesn't allow this step.")
+        return status
+
+
+class InquiryNoteInline(admin.StackedInline[InquiryNote, Inquiry]):
+    """New notes only: the author is whoever writes it, and a note is never edited after."""
+
+    model = InquiryNote
+    extra = 1
+    fields = ["text", "author", "created_at"]
+    readonly_fields = ["author", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Inquiry | None = None) -> bool:
+        return (
+            obj is not None and not obj.is_anonymized and super().has_add_permission(request, obj)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Inquiry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Inquiry | None = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Inquiry | None = None) -> bool:
+        return request.user.has_perm("inquiries.view_inquiry")
+
+
+class InquiryStatusChangeInline(admin.TabularInline[InquiryStatusChange, Inquiry]):
+    model = InquiryStatusChange
+    verbose_name = "status change"
+    verbose_name_plural = "status history"
+    extra = 0
+    fields = ["at", "from_status", "to_status", "by"]
+    readonly_fields = ["at", "from_status", "to_status", "by"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Inquiry | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Inquiry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Inquiry | None = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Inquiry | None = None) -> bool:
+        return request.user.has_perm("inquiries.view_inquiry")
+
+
+CSV_HEADER = [
+    "reference",
+    "received",
+    "kind",
+    "status",
+    "urgent",
+    "source",
+    "name",
+    "email",
+    "phone",
+    "organization",
+    "team size",
+    "offering",
+    "preferred dates",
+    "assignee",
+    "anonymized",
+    "status history",
+]
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
+
+
+def _history(inquiry: Inquiry) -> str:
+    steps = []
+    for change in inquiry.status_changes.all():
+        step = f"{change.from_status} → {change.to_status}" if change.from_status else "received"
+        who = f" by {change.by.get_username()}" if change.by else ""
+        steps.append(f"{_when(change.at)}: {step}{who}")
+    return "; ".join(steps)
+
+
+def inquiry_csv_row(inquiry: Inquiry) -> list[str]:
+    # The message and the notes stay in the admin: a spreadsheet travels too easily.
+    return [
+        csv_safe(value)
+        for value in [
+            inquiry.reference,
+            _when(inquiry.created_at),
+            inquiry.kind,
+            inquiry.status,
+            "yes" if inquiry.urgent else "no",
+            inquiry.source,
+            inquiry.name,
+            inquiry.email,
+            inquiry.phone,
+            inquiry.organization,
+            inquiry.team_size,
+            inquiry.offering.slug if inquiry.offering else "",
+            inquiry.preferred_dates,
+            inquiry.assignee.get_username() if inquiry.assignee else "",
+            _when(inquiry.anonymized_at),
+            _history(inquiry),
+        ]
+    ]
+
+
+@admin.register(Inquiry)
+class InquiryAdmin(admin.ModelAdmin[Inquiry]):
+    form = InquiryAdminForm
+    list_display = [
+        "reference",
+        "urgent",
+        "kind",
+        "who",
+        "organization",
+        "status",
+        "assignee",
+        "created_at",
+    ]
+    list_display_links = ["reference", "who"]
+    list_filter = [
+        "kind",
+        "status",
+        "urgent",
+        "created_at",
+        "source",
+        ("assignee", admin.RelatedOnlyFieldListFilter),
+    ]
+    # Not the message: a search term sits in the page's URL, and in server logs with it.
+    search_fields = ["reference", "name", "email", "organization"]
+    date_hierarchy = "created_at"
+    ordering = ["-urgent", "-created_at", "-id"]
+    list_select_related = ["assignee"]
+    inlines = [InquiryNoteInline, InquiryStatusChangeInline]
+    actions = ["export_csv", "erase_personal_data"]
+    readonly_fields = [
+        "reference",
+        "kind",
+        "urgent",
+        "source",
+        "name",
+        "email",
+        "phone",
+        "organization",
+        "team_size",
+        "offering",
+        "preferred_dates",
+        "message",
+        "consent_at",
+        "created_at",
+        "status_changed_at",
+        "anonymized_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["reference", "kind", "urgent", "status", "assignee"]}),
+        ("From", {"fields": ["name", "email", "phone", "organization", "team_size"]}),
+        ("What they wrote", {"fields": ["offering", "preferred_dates", "message"]}),
+        (
+            "Record",
+            {
+                "fields": [
+                    "source",
+                    "consent_at",
+                    "created_at",
+                    "status_changed_at",
+                    "anonymized_at",
+                ]
+            },
+        ),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # inquiries come from people, through the form (or a survey)
+
+    @admin.display(description="from", ordering="name")
+    def who(self, inquiry: Inquiry) -> str:
+        return "(erased)" if inquiry.is_anonymized else inquiry.name
+
+    def save_model(
+        self, request: HttpRequest, obj: Inquiry, form: forms.ModelForm[Inquiry], change: bool
+    ) -> None:
+        # Everything but the assignee is read-only here; the status moves through the
+        # service, which records who moved it and when.
+        obj.save(update_fields=["assignee", "updated_at"])
+        if "status" in form.changed_data:
+            try:
+                inquiry_change_status(
+                    inquiry=obj, to_status=form.cleaned_data["status"], by=_staff_user(request)
+                )
+            except DomainError as declined:
+                self.message_user(request, declined.message, messages.ERROR)
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm[Inquiry], formset: Any, change: bool
+    ) -> None:
+        if formset.model is not InquiryNote:
+            super().save_formset(request, form, formset, change)
+            return
+        for note in formset.save(commit=False):
+            if note.pk is None:
+                inquiry_add_note(inquiry=form.instance, author=_staff_user(request), text=note.text)
+
+    @admin.action(description="Export the selected inquiries as CSV", permissions=["view"])
+    def export_csv(
+        self, request: HttpRequest, queryset: QuerySet[Inquiry]
+    ) -> StreamingHttpResponse:
+        inquiries = selectors.inquiries_with_history(queryset).iterator(chunk_size=500)
+        rows = itertools.chain([CSV_HEADER], map(inquiry_csv_row, inquiries))
+        return csv_response(rows, filename=f"inquiries-{timezone.now():%Y-%m-%d}.csv")
+
+    @admin.action(
+        description="Erase the personal data of the selected people", permissions=["delete"]
+    )
+    def erase_personal_data(
+        self, request: HttpRequest, queryset: QuerySet[Inquiry]
+    ) -> TemplateResponse | None:
+        emails = sorted(
+            {email.lower() for email in queryset.values_list("email", flat=True) if email}
+        )
+        if request.POST.get("confirmed") != "yes":
+            everything = Inquiry.objects.none()
+            for email in emails:
+                everything |= Inquiry.objects.filter(email__iexact=email)
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Erase personal data?",
+                "opts": self.model._meta,
+                "emails": emails,
+                "inquiry_count": everything.count(),
+                "selected": queryset.values_list("pk", flat=True),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/inquiries/inquiry/erase_personal_data.html", context
+            )
+        user = _staff_user(request)
+        erased = sum(inquiry_erase_for_email(email=email, by=user) for email in emails)
+        self.message_user(
+            request,
+            f"Erased the personal data in {erased} inquiry(ies) from {len(emails)} person(s).",
+            messages.SUCCESS,
+        )
+        return None

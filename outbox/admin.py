@@ -1,0 +1,53 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from outbox.models import OutgoingMail
+from outbox.services import mail_requeue
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin[OutgoingMail]):
+    list_display = ["subject", "to", "kind", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "kind", "created_at"]
+    search_fields = ["to", "subject"]
+    date_hierarchy = "created_at"
+    actions = ["resend"]
+    readonly_fields = [
+        "kind",
+        "to",
+        "subject",
+        "body_text",
+        "attachment_names",
+        "related_type",
+        "related_id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "claimed_at",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    fields = list(readonly_fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OutgoingMail | None = None) -> bool:
+        return False
+
+    @admin.display(description="attachments")
+    def attachment_names(self, mail: OutgoingMail) -> str:
+        return ", ".join(attachment["filename"] for attachment in mail.attachments) or "—"
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("outbox.change_outgoingmail")
+
+    @admin.action(description="Send the selected emails again", permissions=["resend"])
+    def resend(self, request: HttpRequest, queryset: QuerySet[OutgoingMail]) -> None:
+        count = 0
+        for mail in queryset.exclude(status=OutgoingMail.Status.SENDING):
+            mail_requeue(mail=mail)
+            count += 1
+        self.message_user(request, f"{count} email(s) queued to be sent again.", messages.SUCCESS)

@@ -1,0 +1,252 @@
+"""The outbox: emails are queued as rows with the change that owes them, then sent by workers.
+
+DESIGN.md invariant 4: a worker crash or a broker outage delays an email but never
+loses it, and it goes out twice only if a worker dies between the mail server
+accepting it and the row being marked sent.
+"""
+
+import logging
+import smtplib
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from config.celery import enqueue_on_commit
+from outbox.models import OutgoingMail
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+# Longer than the task's hard time limit: a row still `sending` after this was abandoned.
+SENDING_LEASE = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: str
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 4, 16, 64 minutes, then every four hours: a mail server gets time to recover."""
+    return timedelta(minutes=min(4 ** (attempts - 1), 240))
+
+
+# Recipients and rendered bodies are personal data: Django's error reports leave them out.
+@sensitive_variables()
+def mail_queue(
+    *,
+    kind: str,
+    to: str,
+    context: Mapping[str, Any],
+    related: models.Model | None = None,
+    attachments: Iterable[Attachment] = (),
+    dedupe_key: str | None = None,
+    kick: bool = True,
+) -> OutgoingMail | None:
+    """Render `emails/<kind>.*` into an outbox row and send it once the transaction commits.
+
+    With a `dedupe_key` already used, nothing is queued and None is returned. With
+    `kick=False` the row waits for a sweep: a job queueing many emails queues one sweep
+    for them all (the minute sweep picks them up should that one be lost).
+    """
+    if dedupe_key is not None and OutgoingMail.objects.filter(dedupe_key=dedupe_key).exists():
+        return None  # the usual case for a periodic job; the unique key settles races
+    full_context = {
+        "site_url": settings.SITE_URL,
+        "practice_name": settings.PRACTICE_NAME,
+        **context,
+    }
+    subject = " ".join(
+        render_to_string(f"emails/{kind}.subject.txt", full_context, using="text").split()
+    )
+    body_text = render_to_string(f"emails/{kind}.txt", full_context, using="text").strip() + "\n"
+    body_html = render_to_string(
+        "emails/base.html", {**full_context, "subject": subject, "body_text": body_text}
+    )
+    mail = OutgoingMail(
+        kind=kind,
+        to=to,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=[vars(attachment) for attachment in attachments],
+        related_type=ContentType.objects.get_for_model(related) if related else None,
+        related_id=related.pk if related else None,
+        dedupe_key=dedupe_key,
+        next_attempt_at=timezone.now(),
+    )
+    if dedupe_key is None:
+        mail.save()
+    else:
+        try:
+            with transaction.atomic():
+                mail.save()
+        except IntegrityError:
+            return None  # this email was owed once and is already in the outbox
+    if kick:
+        enqueue_on_commit("enrollments.dispatch_outbox", mail_id=mail.pk)
+    return mail
+
+
+def mail_send(
+    *, mail_id: int, connection: BaseEmailBackend | None = None
+) -> OutgoingMail.Status | None:
+    """Claim one due row and hand it to the mail server; returns its new status, or None.
+
+    Over `connection` when given (kept open for the next row), else over one of its own.
+    """
+    now = timezone.now()
+    claimed = OutgoingMail.objects.filter(
+        id=mail_id, status=OutgoingMail.Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=OutgoingMail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if claimed != 1:
+        return None  # another worker got there first, or it is not due
+    mail = OutgoingMail.objects.get(id=mail_id)
+
+    message = EmailMultiAlternatives(
+        subject=mail.subject,
+        body=mail.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[mail.to],
+    )
+    if mail.body_html:
+        message.attach_alternative(mail.body_html, "text/html")
+    for attachment in mail.attachments:
+        message.attach(attachment["filename"], attachment["content"], attachment["content_type"])
+
+    try:
+        if connection is None:
+            message.send()
+        else:
+            _send_over(connection, message)
+    except (smtplib.SMTPException, OSError) as error:
+        return _record_failure(mail, error)
+
+    OutgoingMail.objects.filter(id=mail.id, status=OutgoingMail.Status.SENDING).update(
+        status=OutgoingMail.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return OutgoingMail.Status.SENT
+
+
+def _send_over(connection: BaseEmailBackend, message: EmailMultiAlternatives) -> None:
+    try:
+        # Opened here: send_messages() would open one itself and close it again afterwards.
+        reused = not connection.open()
+        try:
+            connection.send_messages([message])
+        except (smtplib.SMTPException, OSError) as error:
+            if not (reused and _hung_up(error)):
+                raise
+            # The server dropped the connection kept from an earlier row (an idle timeout,
+            # a limit of messages per connection). That is no failure of this row: it goes
+            # once more over a fresh connection, as it would have without the reuse.
+            _close_quietly(connection)
+            connection.open()
+            connection.send_messages([message])
+    except (smtplib.SMTPException, OSError):
+        _close_quietly(connection)  # after any failure the next row starts afresh
+        raise
+
+
+def _hung_up(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421  # "closing the channel"; smtplib has closed it
+    return isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError)
+
+
+def _close_quietly(connection: BaseEmailBackend) -> None:
+    try:
+        connection.close()
+    except (smtplib.SMTPException, OSError) as error:
+        logger.info("outbox: closing the mail connection failed: %s", error)
+
+
+def _is_transient(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code < 500
+    return True  # connection refused, timeouts, disconnects: the server may come back
+
+
+def _record_failure(mail: OutgoingMail, error: Exception) -> OutgoingMail.Status:
+    gives_up = not _is_transient(error) or mail.attempts >= MAX_ATTEMPTS
+    status = OutgoingMail.Status.FAILED if gives_up else OutgoingMail.Status.QUEUED
+    OutgoingMail.objects.filter(id=mail.id, status=OutgoingMail.Status.SENDING).update(
+        status=status,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+        next_attempt_at=timezone.now() + retry_delay(mail.attempts),
+    )
+    log = logger.error if gives_up else logger.warning
+    log("outbox: mail %s (%s) attempt %s failed: %s", mail.id, mail.kind, mail.attempts, error)
+    return status
+
+
+def mail_release_abandoned() -> int:
+    """Put rows whose worker died mid-send back in the queue; returns how many."""
+    return OutgoingMail.objects.filter(
+        status=OutgoingMail.Status.SENDING, claimed_at__lt=timezone.now() - SENDING_LEASE
+    ).update(status=OutgoingMail.Status.QUEUED, next_attempt_at=timezone.now())
+
+
+def mail_due_ids(*, limit: int = 500) -> list[int]:
+    return list(
+        OutgoingMail.objects.filter(
+            status=OutgoingMail.Status.QUEUED, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class MailSwept:
+    tried: int
+    unfinished: bool  # the time was up with rows still due
+
+
+def mail_send_due(*, budget_seconds: float) -> MailSwept:
+    """Send every due row over one connection to the mail server, within `budget_seconds`.
+
+    It always tries one row first, so every sweep moves on.
+    """
+    deadline = time.monotonic() + budget_seconds
+    tried = 0
+    connection = get_connection()
+    try:
+        while due := mail_due_ids():
+            for mail_id in due:
+                if tried and time.monotonic() > deadline:
+                    return MailSwept(tried=tried, unfinished=True)
+                mail_send(mail_id=mail_id, connection=connection)
+                tried += 1
+    finally:
+        _close_quietly(connection)
+    return MailSwept(tried=tried, unfinished=False)
+
+
+def mail_requeue(*, mail: OutgoingMail) -> None:
+    """Send a failed or already sent email again (the admin's resend)."""
+    with transaction.atomic():
+        OutgoingMail.objects.filter(id=mail.id).exclude(status=OutgoingMail.Status.SENDING).update(
+            status=OutgoingMail.Status.QUEUED,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            last_error="",
+            sent_at=None,
+        )
+        enqueue_on_commit("enrollments.dispatch_outbox", mail_id=mail.pk)

@@ -1,0 +1,19 @@
+"""Celery tasks of the outbox: small, take ids, call one service."""
+
+from celery import shared_task
+
+from config.celery import SWEEP_BUDGET_SECONDS, enqueue_on_commit
+from outbox import services
+
+
+# The name is the contract's (DESIGN.md, Jobs): it was born in enrollments and keeps it.
+@shared_task(name="enrollments.dispatch_outbox")
+def dispatch_outbox(mail_id: int | None = None) -> None:
+    """Send one email (queued on commit), or sweep every due row (beat, every minute)."""
+    if mail_id is not None:
+        services.mail_send(mail_id=mail_id)
+        return
+    services.mail_release_abandoned()
+    if services.mail_send_due(budget_seconds=SWEEP_BUDGET_SECONDS).unfinished:
+        # A big fan-out goes on at once in the next sweep, not a minute later by beat.
+        enqueue_on_commit("enrollments.dispatch_outbox")

@@ -1,0 +1,262 @@
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+
+from config.csv_export import csv_response, csv_safe
+from surveys import selectors
+from surveys.models import (
+    OfferingSurvey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyTemplate,
+)
+from workshops.models import Offering, Session
+
+# The results page lists at most this many sessions of an offering.
+RESULTS_SESSIONS_SHOWN = 50
+
+
+class SurveyQuestionInline(admin.TabularInline[SurveyQuestion, SurveyTemplate]):
+    model = SurveyQuestion
+    extra = 0
+    fields = ["position", "key", "type", "text", "required", "choices"]
+    ordering = ["position", "id"]
+
+
+class OfferingSurveyInline(admin.TabularInline[OfferingSurvey, SurveyTemplate]):
+    model = OfferingSurvey
+    extra = 0
+    autocomplete_fields = ["offering"]
+    verbose_name = "offering that uses this template instead of the default"
+    verbose_name_plural = "offerings that use this template instead of the default"
+
+
+@admin.register(SurveyTemplate)
+class SurveyTemplateAdmin(admin.ModelAdmin[SurveyTemplate]):
+    list_display = ["name", "is_default", "question_count"]
+    inlines = [SurveyQuestionInline, OfferingSurveyInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SurveyTemplate]:
+        return super().get_queryset(request).annotate(question_count=Count("questions"))
+
+    @admin.display(description="questions", ordering="question_count")
+    def question_count(self, template: SurveyTemplate) -> int:
+        return template.question_count  # type: ignore[attr-defined]
+
+
+class SubmittedFilter(admin.SimpleListFilter):
+    title = "answered"
+    parameter_name = "answered"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Answered"), ("no", "Not answered")]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[SurveyInvitation]
+    ) -> QuerySet[SurveyInvitation]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(submitted_at__isnull=self.value() == "no")
+        return queryset
+
+
+def _csv_value(answer: SurveyAnswer) -> str:
+    if answer.type == SurveyQuestion.Type.YES_NO:
+        return "yes" if answer.yes else "no"
+    return csv_safe(answer.value)
+
+
+@admin.register(SurveyInvitation)
+class SurveyInvitationAdmin(admin.ModelAdmin[SurveyInvitation]):
+    change_list_template = "admin/surveys/surveyinvitation/change_list.html"
+    list_display = [
+        "participant_name",
+        "session",
+        "invited_at",
+        "reminded_at",
+        "submitted_at",
+        "flagged",
+        "wants_guidance",
+    ]
+    list_filter = ["flagged", "wants_guidance", SubmittedFilter, "session__offering", "session"]
+    search_fields = ["participant__name", "participant__email"]
+    list_select_related = ["participant", "session__offering"]
+    date_hierarchy = "invited_at"
+    fields = readonly_fields = (
+        "participant_name",
+        "participant_email",
+        "session",
+        "results_link",
+        "invited_at",
+        "reminded_at",
+        "submitted_at",
+        "flagged",
+        "wants_guidance",
+        "answers_table",
+    )
+
+    # Invitations come from the job and answers from the person: the admin reads them.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: SurveyInvitation | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: SurveyInvitation | None = None
+    ) -> bool:
+        return False
+
+    @admin.display(description="participant", ordering="participant__name")
+    def participant_name(self, invitation: SurveyInvitation) -> str:
+        return invitation.participant.name
+
+    @admin.display(description="email")
+    def participant_email(self, invitation: SurveyInvitation) -> str:
+        return invitation.participant.email
+
+    @admin.display(description="results")
+    def results_link(self, invitation: SurveyInvitation) -> str:
+        url = reverse("admin:surveys_surveyinvitation_results")
+        return format_html(
+            '<a href="{}?session={}">this session</a> · <a href="{}?offering={}">this offering</a>',
+            url,
+            invitation.session_id,
+            url,
+            invitation.session.offering_id,
+        )
+
+    @admin.display(description="answers")
+    def answers_table(self, invitation: SurveyInvitation) -> str:
+        answers = list(invitation.answers.all())
+        if not answers:
+            return "—"
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "",
+                "<tr><th>{}</th><td>{}</td></tr>",
+                (
+                    (a.question_text, "yes" if a.yes else "no")
+                    if a.type == SurveyQuestion.Type.YES_NO
+                    else (a.question_text, a.value)
+                    for a in answers
+                ),
+            ),
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "results/",
+                view(self.results_view),
+                name="surveys_surveyinvitation_results",
+            ),
+            path(
+                "results.csv",
+                view(self.results_csv_view),
+                name="surveys_surveyinvitation_results_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _scope(self, request: HttpRequest) -> tuple[Session | None, Offering | None]:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        session = offering = None
+        try:
+            if request.GET.get("session"):
+                session = Session.objects.select_related("offering").get(
+                    pk=int(request.GET["session"])
+                )
+            if request.GET.get("offering"):
+                offering = Offering.objects.get(pk=int(request.GET["offering"]))
+        except (ValueError, Session.DoesNotExist, Offering.DoesNotExist) as unknown:
+            raise Http404("No such session or offering.") from unknown
+        return session, offering
+
+    def results_view(self, request: HttpRequest) -> TemplateResponse:
+        session, offering = self._scope(request)
+        scope = str(session or offering or "all offerings")
+        return TemplateResponse(
+            request,
+            "admin/surveys/survey_results.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Survey results: {scope}",
+                "opts": self.model._meta,
+                "session": session,
+                "offering": offering,
+                "results": selectors.survey_results(session=session, offering=offering),
+                "sessions": []
+                if session
+                else selectors.survey_sessions(offering=offering)[:RESULTS_SESSIONS_SHOWN],
+                "csv_query": request.GET.urlencode(),
+            },
+        )
+
+    def results_csv_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        session, offering = self._scope(request)
+        invitations = selectors.survey_invitations(session=session, offering=offering).filter(
+            submitted_at__isnull=False
+        )
+        keys = list(
+            dict.fromkeys(
+                SurveyQuestion.objects.filter(template__in=invitations.values("template"))
+                .order_by("-template__is_default", "template_id", "position", "id")
+                .values_list("key", flat=True)
+            )
+        )
+        # Answers to questions since removed from their template still get a column.
+        keys += sorted(
+            set(
+                SurveyAnswer.objects.filter(invitation__in=invitations).values_list(
+                    "key", flat=True
+                )
+            )
+            - set(keys)
+        )
+        # Headers with spaces can never collide with a question key (a slug).
+        header = [
+            "invitation id",
+            "offering title",
+            "session title",
+            "session starts at",
+            "submitted at",
+            "flagged for attention",
+            *keys,
+        ]
+
+        def rows() -> Iterator[list[str]]:
+            yield header
+            for invitation in (
+                invitations.select_related("session__offering")
+                .prefetch_related("answers")
+                .order_by("session__starts_at", "submitted_at", "id")
+                .iterator(chunk_size=500)
+            ):
+                answers = {answer.key: answer for answer in invitation.answers.all()}
+                yield [
+                    str(invitation.pk),
+                    csv_safe(invitation.session.offering.title),
+                    csv_safe(invitation.session.display_title),
+                    invitation.session.starts_at.isoformat(),
+                    invitation.submitted_at.isoformat() if invitation.submitted_at else "",
+                    "yes" if invitation.flagged else "no",
+                    *(_csv_value(answers[key]) if key in answers else "" for key in keys),
+                ]
+
+        name = (
+            f"session-{session.pk}" if session else f"offering-{offering.pk}" if offering else "all"
+        )
+        return csv_response(rows(), filename=f"survey-answers-{name}.csv")

@@ -1,0 +1,198 @@
+"""Follow-up surveys: templates of questions, invitations after a session, and the answers.
+
+The tables keep the names they had in enrollments, where these models were born: they were
+moved in place (DESIGN.md).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+
+class SurveyTemplate(models.Model):
+    """An ordered set of questions; the default one serves every offering without its own."""
+
+    name = models.CharField(max_length=200)
+    is_default = models.BooleanField(
+        "default",
+        default=False,
+        help_text="Used for every offering that has no template of its own. Exactly one is.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "enrollments_surveytemplate"
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="survey_template_one_default",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (default)" if self.is_default else self.name
+
+
+class SurveyQuestion(models.Model):
+    class Type(models.TextChoices):
+        RATING = "rating", "Rating 1–5"
+        NPS = "nps", "Recommendation 0–10"
+        YES_NO = "yes_no", "Yes or no"
+        SINGLE_CHOICE = "single_choice", "One of several choices"
+        FREE_TEXT = "free_text", "Free text"
+
+    # The whole numbers a rating and a recommendation can take.
+    SCALES: dict[str, range] = {Type.RATING: range(1, 6), Type.NPS: range(0, 11)}
+
+    # Keys the results and the practice act on; the default template has each of them.
+    OVERALL = "overall"
+    FELT_HEARD = "felt_heard"
+    RECOMMEND = "recommend"
+    WANTS_GUIDANCE = "wants_guidance"
+
+    template = models.ForeignKey(SurveyTemplate, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    key = models.SlugField(
+        max_length=50,
+        help_text=(
+            "Stable name of the answer. The results read `overall` and `felt_heard` (ratings) "
+            "and `recommend` (0–10); a yes to `wants_guidance` is passed on to the practice."
+        ),
+    )
+    type = models.CharField(max_length=20, choices=Type.choices)
+    text = models.CharField(max_length=300)
+    required = models.BooleanField(default=False)
+    choices = models.JSONField(
+        default=list, blank=True, help_text='Only for "one of several choices": a list of texts.'
+    )
+
+    class Meta:
+        db_table = "enrollments_surveyquestion"
+        ordering = ["template", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "key"], name="survey_question_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def clean(self) -> None:
+        choices = self.choices or []
+        if self.type == self.Type.SINGLE_CHOICE:
+            if (
+                not isinstance(choices, list)
+                or len(choices) < 2
+                or not all(isinstance(c, str) and c.strip() for c in choices)
+            ):
+                raise ValidationError(
+                    {"choices": 'Give at least two choices as a list of texts: ["Yes", "No"].'}
+                )
+        elif choices:
+            raise ValidationError({"choices": "Only a choice question has choices."})
+
+
+class OfferingSurvey(models.Model):
+    """An offering's own survey template, in place of the default one."""
+
+    offering = models.OneToOneField(
+        "workshops.Offering", on_delete=models.CASCADE, related_name="survey"
+    )
+    template = models.ForeignKey(
+        SurveyTemplate, on_delete=models.PROTECT, related_name="offering_surveys"
+    )
+
+    class Meta:
+        db_table = "enrollments_offeringsurvey"
+        verbose_name = "offering's own survey"
+
+    def __str__(self) -> str:
+        return f"{self.offering} → {self.template}"
+
+
+class SurveyInvitation(models.Model):
+    """One participant's invitation to the follow-up survey of a session, and its answers.
+
+    The row is unique per participant, so repeated or concurrent runs of the job invite
+    each person once at most.
+    """
+
+    participant = models.OneToOneField(
+        "enrollments.Participant", on_delete=models.CASCADE, related_name="survey_invitation"
+    )
+    session = models.ForeignKey(
+        "workshops.Session", on_delete=models.PROTECT, related_name="survey_invitations"
+    )
+    # The template as chosen when the invitation went out; answers keep their own copy of
+    # each question, so later edits to a template never change what someone answered.
+    template = models.ForeignKey(SurveyTemplate, on_delete=models.PROTECT, related_name="+")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    invited_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    flagged = models.BooleanField(
+        default=False, help_text="A low rating (1–2) for the whole or for feeling heard."
+    )
+    wants_guidance = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "enrollments_surveyinvitation"
+        ordering = ["-flagged", "-submitted_at", "-invited_at", "-id"]
+        indexes = [models.Index(fields=["submitted_at", "reminded_at", "invited_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(flagged=False) | Q(submitted_at__isnull=False),
+                name="survey_invitation_flag_needs_answers",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Survey for {self.participant.name} — {self.session}"
+
+
+class SurveyAnswer(models.Model):
+    """One answer, in the column its type calls for, so results are plain SQL aggregates."""
+
+    Type = SurveyQuestion.Type
+
+    invitation = models.ForeignKey(
+        SurveyInvitation, on_delete=models.CASCADE, related_name="answers"
+    )
+    question = models.ForeignKey(
+        SurveyQuestion, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+    # A copy of the question as it was asked.
+    key = models.SlugField(max_length=50)
+    type = models.CharField(max_length=20, choices=Type.choices)
+    question_text = models.CharField(max_length=300)
+    number = models.PositiveSmallIntegerField(null=True, blank=True)  # rating, nps
+    yes = models.BooleanField(null=True, blank=True)  # yes_no
+    text = models.TextField(blank=True)  # single_choice, free_text
+
+    class Meta:
+        db_table = "enrollments_surveyanswer"
+        ordering = ["id"]  # written in the order the questions were asked
+        constraints = [
+            models.UniqueConstraint(fields=["invitation", "key"], name="survey_answer_once"),
+            models.CheckConstraint(
+                condition=(
+                    Q(type="rating", number__gte=1, number__lte=5)
+                    | Q(type="nps", number__gte=0, number__lte=10)
+                    | Q(type="yes_no", yes__isnull=False)
+                    | (Q(type__in=["single_choice", "free_text"]) & ~Q(text=""))
+                ),
+                name="survey_answer_value_fits_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.invitation_id})"
+
+    @property
+    def value(self) -> int | bool | str | None:
+        if self.type in (self.Type.RATING, self.Type.NPS):
+            return self.number
+        if self.type == self.Type.YES_NO:
+            return self.yes
+        return self.text

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from surveys import views
+
+urlpatterns = [
+    path("surveys/<str:token>/", views.survey, name="survey"),
+]

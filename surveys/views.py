@@ -1,0 +1,81 @@
+"""The follow-up survey as a page, for people who follow the link in our emails."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from config.errors import InvalidInput, NotFound
+from config.pages import page_not_found
+from surveys import selectors, services
+from surveys.models import SurveyQuestion
+from workshops.calendar import describe_when
+
+# Words at the ends of each scale, so a number is never the only thing a person reads.
+_SCALE_ENDS: dict[str, tuple[str, str]] = {
+    SurveyQuestion.Type.RATING: ("not at all", "very much"),
+    SurveyQuestion.Type.NPS: ("not at all likely", "extremely likely"),
+}
+
+
+def _survey_fields(
+    questions: list[SurveyQuestion], values: dict[str, str], errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    fields = []
+    for question in questions:
+        options: list[tuple[str, str]] = []
+        if question.type in SurveyQuestion.SCALES:
+            numbers = SurveyQuestion.SCALES[question.type]
+            low, high = _SCALE_ENDS[question.type]
+            ends = {numbers[0]: low, numbers[-1]: high}
+            options = [(str(n), f"{n} – {ends[n]}" if n in ends else str(n)) for n in numbers]
+        elif question.type == SurveyQuestion.Type.YES_NO:
+            options = [("yes", "Yes"), ("no", "No")]
+        elif question.type == SurveyQuestion.Type.SINGLE_CHOICE:
+            options = [(choice, choice) for choice in question.choices]
+        fields.append(
+            {
+                "question": question,
+                "options": options,
+                "value": values.get(question.key, ""),
+                "errors": errors.get(question.key, []),
+            }
+        )
+    return fields
+
+
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = selectors.survey_invitation_by_token(token)
+    except NotFound as error:
+        return page_not_found(request, error)
+    questions = list(invitation.template.questions.all())
+    values: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST" and invitation.submitted_at is None:
+        values = {question.key: request.POST.get(question.key, "") for question in questions}
+        try:
+            services.survey_submit(invitation_id=invitation.pk, answers=values)
+        except services.AlreadySubmitted:
+            return redirect("survey", token=token)  # sent twice, from two tabs
+        except InvalidInput as error:
+            errors = dict(error.fields or {})
+            status = 400
+        else:
+            return redirect(reverse("survey", args=[token]) + "?thanks=1")
+    return render(
+        request,
+        "pages/survey.html",
+        {
+            "invitation": invitation,
+            "when": describe_when(invitation.session),
+            "fields": _survey_fields(questions, values, errors),
+            "has_errors": bool(errors),
+            "thanks": request.GET.get("thanks") == "1",
+        },
+        status=status,
+    )
