@@ -5,10 +5,10 @@ says what became of a payment, billing publishes one of these inside the transac
 records it; the payable's owner subscribes in its `ready()` and ignores payables not of
 its type (`payable_type` is the model's `app_label.model_name`, as in `enrollments.enrollment`).
 
-Success and refunds made at Stripe change what the owner guards (a booking's seats), so the
-owner takes its own locks first and then records the payment through billing, keeping one
-lock order for every change to a booking: `payment_claim_success` and
-`refunds_record_from_stripe`. When no subscriber answers, billing records them itself.
+An owner that answers takes its own locks first (a booking: its session's) and then records
+the outcome through billing, with the function named on each event, and returns what it did;
+so every change to what it guards takes its locks in one order. When no owner answers,
+billing records the outcome itself (`billing.services.payments.report`).
 """
 
 from dataclasses import dataclass
@@ -25,19 +25,21 @@ class PaymentEvent(Event):
 
 @dataclass(frozen=True)
 class PaymentSucceeded(PaymentEvent):
-    """Stripe took the money. A subscriber claims it with `payment_claim_success`."""
+    """Stripe took the money. Recorded with `payment_claim_success`."""
 
 
 @dataclass(frozen=True)
 class PaymentFailed(PaymentEvent):
-    """A card was declined; the payment stays open, so the person may try again."""
+    """A card was declined; the payment stays open, so the person may try again. Recorded
+    with `payment_record_failure`."""
 
     message: str
 
 
 @dataclass(frozen=True)
 class PaymentClosed(PaymentEvent):
-    """Stripe closed the payment (a Checkout page expired): nothing more will come of it."""
+    """Stripe closed the payment (a Checkout page expired): nothing more will come of it.
+    Recorded with `payment_record_closed`."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,6 @@ class StripeRefund:
 @dataclass(frozen=True)
 class RefundedAtStripe(PaymentEvent):
     """Stripe reports refunds of the payment, some perhaps made outside Regard (its
-    dashboard). A subscriber records them with `refunds_record_from_stripe`."""
+    dashboard). Recorded with `refunds_record_from_stripe`."""
 
     refunds: tuple[StripeRefund, ...]

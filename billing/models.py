@@ -48,8 +48,8 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["payable_type", "payable_id"])]
         constraints = [
+            # Its index also serves every lookup of a payable's payments.
             models.UniqueConstraint(
                 fields=["payable_type", "payable_id", "attempt"],
                 name="payment_attempt_once_per_payable",

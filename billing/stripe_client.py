@@ -1,6 +1,8 @@
 """The one way Regard talks to Stripe: the official library, pointed where settings say."""
 
 import functools
+from collections.abc import Mapping
+from typing import Any
 
 import stripe
 from django.conf import settings
@@ -14,6 +16,21 @@ class PaymentUnavailable(ServiceUnavailable):
         "We couldn't reach our payment provider just now, so no seat was held and nothing "
         "was charged. Please try again in a few minutes."
     )
+
+
+def payable_metadata(kind: str, reference: str) -> dict[str, str]:
+    """What Stripe is told of what a payment pays: our own reference only, under
+    `<kind>_reference` (`enrollment_reference`). No names, no inquiry or survey text."""
+    return {f"{kind}_reference": reference}
+
+
+def references_in(metadata: Mapping[str, Any] | None) -> list[str]:
+    """The references `payable_metadata` put in a Stripe object's metadata."""
+    return [
+        str(value)
+        for key, value in (metadata or {}).items()
+        if str(key).endswith("_reference") and value
+    ]
 
 
 def stripe_client() -> stripe.StripeClient:

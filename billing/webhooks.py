@@ -12,7 +12,7 @@ from billing.events import StripeRefund
 from billing.models import Payment
 from billing.services import payments
 from billing.services.refunds import refunds_reported
-from billing.stripe_client import PaymentUnavailable, stripe_client
+from billing.stripe_client import PaymentUnavailable, references_in, stripe_client
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +37,8 @@ def _payment_for_intent(intent: StripeObject) -> Payment | None:
     payment = Payment.objects.filter(stripe_payment_intent_id=intent["id"]).first()
     if payment is not None:
         return payment
-    # Checkout flow: we know the Checkout Session, and learn its PaymentIntent from Stripe,
-    # which carries our reference as `<payable>_reference` (`enrollment_reference`).
-    references = [
-        str(value)
-        for key, value in (intent.get("metadata") or {}).items()
-        if str(key).endswith("_reference") and value
-    ]
+    # Checkout flow: we know the Checkout Session, and learn its PaymentIntent from Stripe.
+    references = references_in(intent.get("metadata"))
     if not references:
         return None
     payment = (

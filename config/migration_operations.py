@@ -14,17 +14,38 @@ def move_content_types(from_app: str, to_app: str, models: list[str]) -> migrati
     """
 
     def move(apps: Any, schema_editor: Any, source: str, target: str) -> None:
-        content_types = apps.get_model("contenttypes", "ContentType").objects.using(
-            schema_editor.connection.alias
-        )
+        db = schema_editor.connection.alias
+        content_types = apps.get_model("contenttypes", "ContentType").objects.using(db)
         for model in models:
-            if not content_types.filter(app_label=source, model=model).exists():
+            kept = content_types.filter(app_label=source, model=model).first()
+            if kept is None:
                 continue  # a new database: post_migrate makes them afterwards
-            # One made meanwhile for the new app (a `migrate` run halfway) holds nothing yet.
-            content_types.filter(app_label=target, model=model).delete()
-            content_types.filter(app_label=source, model=model).update(app_label=target)
+            stray = content_types.filter(app_label=target, model=model).first()
+            if stray is not None:
+                _repoint(apps, db, stray, kept)
+                stray.delete()
+            content_types.filter(pk=kept.pk).update(app_label=target)
 
     return migrations.RunPython(
         lambda apps, schema_editor: move(apps, schema_editor, from_app, to_app),
         lambda apps, schema_editor: move(apps, schema_editor, to_app, from_app),
     )
+
+
+def _repoint(apps: Any, db: str, stray: Any, kept: Any) -> None:
+    """Code running before the migration (a rolling deploy) may already have made a content
+    type under the new app, and written rows that point to it (an outbox row's `related`):
+    they point to the one that is kept instead, so erasure still finds them."""
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            target = field.related_model
+            if not field.many_to_one or target is None:
+                continue
+            if target._meta.label_lower != "contenttypes.contenttype":
+                continue
+            rows = model._base_manager.using(db).filter(**{field.name: stray})
+            if model._meta.label_lower == "auth.permission":
+                # The kept type has its own of each codename; only others move across.
+                codenames = model._base_manager.using(db).filter(content_type=kept)
+                rows = rows.exclude(codename__in=codenames.values("codename"))
+            rows.update(**{field.name: kept})

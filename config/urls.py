@@ -1,8 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from config.admin_site import MOVED_FROM_ENROLLMENTS, moved_admin_page
+
+MOVED = "|".join(MOVED_FROM_ENROLLMENTS)
 
 urlpatterns = [
     path("api/v1/", include("workshops.urls")),
@@ -16,6 +19,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    re_path(rf"^admin/enrollments/(?P<model>{MOVED})/(?P<rest>.*)$", moved_admin_page),
     path("admin/", admin.site.urls),
 ]
 

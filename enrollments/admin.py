@@ -85,9 +85,6 @@ class EnrollmentAdmin(admin.ModelAdmin[Enrollment]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # bookings come through the API, where the seat rules live
 
-    def has_delete_permission(self, request: HttpRequest, obj: Enrollment | None = None) -> bool:
-        return False  # a booking is a record, and its payments with it
-
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, enrollment: Enrollment) -> str:
         return (

@@ -17,7 +17,8 @@ class BookingConfirmed(Event):
 
 @dataclass(frozen=True)
 class BookingCancelled(Event):
-    """The booking was given up, by the person, by the practice or by a full refund."""
+    """The booking ended, cancelled or refunded in full: given up by the person or the
+    practice, refunded at Stripe, or paid too late for a seat (refunded at once)."""
 
     enrollment_id: int
 

@@ -26,9 +26,16 @@ def pay_for_payables(apps, schema_editor):
 def pay_for_bookings(apps, schema_editor):
     db = schema_editor.connection.alias
     Payment = apps.get_model("billing", "Payment")
-    Payment.objects.using(db).filter(
+    bookings = Payment.objects.using(db).filter(
         payable_type__app_label="enrollments", payable_type__model="enrollment"
-    ).update(enrollment_id=F("payable_id"))
+    )
+    others = Payment.objects.using(db).exclude(pk__in=bookings.values("pk")).count()
+    if others:
+        raise RuntimeError(
+            f"Cannot go back before billing 0003: {others} payment(s) pay something other "
+            "than a booking, and before it a payment could only pay a booking."
+        )
+    bookings.update(enrollment_id=F("payable_id"))
 
 
 class Migration(migrations.Migration):
@@ -101,12 +108,6 @@ class Migration(migrations.Migration):
             model_name="payment",
             name="payable_id",
             field=models.PositiveBigIntegerField(),
-        ),
-        migrations.AddIndex(
-            model_name="payment",
-            index=models.Index(
-                fields=["payable_type", "payable_id"], name="billing_pay_payable_634c17_idx"
-            ),
         ),
         migrations.AddConstraint(
             model_name="payment",

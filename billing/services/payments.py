@@ -7,6 +7,7 @@ and every call that creates something carries an idempotency key made from our o
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -17,10 +18,10 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from billing.events import PaymentClosed, PaymentFailed, PaymentSucceeded
+from billing.events import PaymentClosed, PaymentEvent, PaymentFailed, PaymentSucceeded
 from billing.models import Payment
 from billing.selectors import payable_type, payments_of
-from billing.stripe_client import PaymentUnavailable, stripe_client
+from billing.stripe_client import PaymentUnavailable, payable_metadata, stripe_client
 from config import events
 from config.celery import enqueue_on_commit
 
@@ -60,11 +61,6 @@ class PaymentRequest:
         return sum(line.total_cents for line in self.lines)
 
 
-def _reference_key(payable: Model) -> str:
-    """The metadata key Stripe is told the reference under: `enrollment_reference`."""
-    return f"{payable._meta.model_name}_reference"
-
-
 def payment_start(*, request: PaymentRequest) -> Payment:
     """Ask Stripe for a way to pay; reuses an open attempt in the same flow if there is one."""
     payable = request.payable
@@ -75,8 +71,7 @@ def payment_start(*, request: PaymentRequest) -> Payment:
 
     attempt = len(earlier) + 1
     idempotency_key = f"{payable._meta.model_name}-{payable.pk}-payment-{attempt}"
-    # Only our own reference travels to Stripe: no names, no inquiry or survey text.
-    metadata = {_reference_key(payable): request.reference}
+    metadata = payable_metadata(str(payable._meta.model_name), request.reference)
     client = stripe_client()
     payment = Payment(
         payable=payable,
@@ -189,6 +184,19 @@ def payment_cancel_at_stripe(*, payment_id: int) -> None:
 
 
 # --- What Stripe said became of a payment ---------------------------------------------------
+#
+# Each outcome is reported to the payable's owner as an event. The owner takes its own locks
+# first (a booking: its session's) and then records the outcome through billing's function
+# for it, so that every change to a booking takes its locks in one order; when no owner
+# answers, billing records the outcome itself. Every function is safe to call again.
+
+
+def report(event: PaymentEvent, record: Callable[[], str]) -> str:
+    """Inside the caller's transaction: the owners' answers, or what `record` did."""
+    answers = events.publish(event)
+    if answers:
+        return "; ".join(str(answer) for answer in answers)
+    return record()
 
 
 def _about(payment: Payment) -> dict[str, Any]:
@@ -201,7 +209,7 @@ def _about(payment: Payment) -> dict[str, Any]:
 
 def payment_claim_success(*, payment_id: int, now: datetime | None = None) -> Payment | None:
     """Under the payment's lock: mark it succeeded, or None if it already was (a duplicate
-    or replayed webhook). The payable's owner calls this after taking its own locks."""
+    or replayed webhook)."""
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     if payment.status == Payment.Status.SUCCEEDED:
         return None
@@ -212,41 +220,52 @@ def payment_claim_success(*, payment_id: int, now: datetime | None = None) -> Pa
 
 
 def payment_succeeded(*, payment_id: int, now: datetime | None = None) -> str:
-    """Stripe took the money: what it paid for is settled by its owner (PaymentSucceeded).
-
-    Safe to call again for the same payment; returns what happened, for the event's record.
-    """
+    """Stripe took the money: what it paid for is settled by its owner (PaymentSucceeded)."""
     with transaction.atomic():
         payment = Payment.objects.get(pk=payment_id)
         if payment.status == Payment.Status.SUCCEEDED:
             return "already applied"
-        answers = events.publish(PaymentSucceeded(**_about(payment)))
-        if answers:
-            return "; ".join(str(answer) for answer in answers)
-        # Nobody owns this payable any more: the money is recorded all the same.
-        claimed = payment_claim_success(payment_id=payment_id, now=now)
-        return "succeeded" if claimed else "already applied"
+
+        def record() -> str:
+            claimed = payment_claim_success(payment_id=payment_id, now=now)
+            return "succeeded" if claimed else "already applied"
+
+        return report(PaymentSucceeded(**_about(payment)), record)
+
+
+def payment_record_failure(*, payment_id: int, message: str) -> str:
+    updated = Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).update(
+        last_error=message[:500]
+    )
+    return "failure noted" if updated else "ignored: payment no longer pending"
 
 
 def payment_failed(*, payment_id: int, message: str) -> str:
     """A card was declined: the payment stays open, so the person can try again."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = Payment.objects.get(pk=payment_id)
         if payment.status != Payment.Status.PENDING:
             return "ignored: payment no longer pending"
-        payment.last_error = message[:500]
-        payment.save(update_fields=["last_error"])
-        events.publish(PaymentFailed(**_about(payment), message=payment.last_error))
-    return "failure noted"
+        return report(
+            PaymentFailed(**_about(payment), message=message[:500]),
+            lambda: payment_record_failure(payment_id=payment_id, message=message),
+        )
+
+
+def payment_record_closed(*, payment_id: int) -> str:
+    updated = Payment.objects.filter(pk=payment_id, status=Payment.Status.PENDING).update(
+        status=Payment.Status.CANCELLED
+    )
+    return "payment closed" if updated else "ignored: payment no longer pending"
 
 
 def payment_closed(*, payment_id: int) -> str:
     """Stripe closed a payment (a Checkout page expired): nothing more will come from it."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = Payment.objects.get(pk=payment_id)
         if payment.status != Payment.Status.PENDING:
             return "ignored: payment no longer pending"
-        payment.status = Payment.Status.CANCELLED
-        payment.save(update_fields=["status"])
-        events.publish(PaymentClosed(**_about(payment)))
-    return "payment closed"
+        return report(
+            PaymentClosed(**_about(payment)),
+            lambda: payment_record_closed(payment_id=payment_id),
+        )

@@ -13,8 +13,8 @@ from django.utils import timezone
 from billing.events import RefundedAtStripe, StripeRefund
 from billing.models import Payment, Refund
 from billing.selectors import payable_type, payments_of
-from billing.stripe_client import PaymentUnavailable, stripe_client
-from config import events
+from billing.services.payments import report
+from billing.stripe_client import PaymentUnavailable, payable_metadata, stripe_client
 from config.celery import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,6 @@ def refund_submit(*, refund_id: int) -> Refund:
     if refund.status != Refund.Status.PENDING:
         return refund
     payment = refund.payment
-    reference_key = f"{payment.payable_type.model}_reference"
     try:
         created = stripe_client().v1.refunds.create(
             params=cast(
@@ -73,7 +72,9 @@ def refund_submit(*, refund_id: int) -> Refund:
                     "payment_intent": payment.stripe_payment_intent_id,
                     # Always explicit: without it Stripe refunds whatever is left.
                     "amount": refund.amount_cents,
-                    "metadata": {reference_key: payment.payable_reference},
+                    "metadata": payable_metadata(
+                        payment.payable_type.model, payment.payable_reference
+                    ),
                 },
             ),
             options={"idempotency_key": f"refund-{refund.pk}"},
@@ -102,7 +103,7 @@ def refunds_record_from_stripe(
     *, payment_id: int, refunds: Iterable[StripeRefund], now: datetime | None = None
 ) -> int:
     """Record the refunds Stripe reports that we did not know of (made in its dashboard);
-    returns how many were new. The payable's owner calls this after taking its own locks."""
+    returns how many were new."""
     now = now or timezone.now()
     payment = Payment.objects.get(pk=payment_id)
     known = set(
@@ -126,20 +127,20 @@ def refunds_record_from_stripe(
 
 
 def refunds_reported(*, payment_id: int, refunds: Iterable[StripeRefund]) -> str:
-    """Stripe lists the payment's refunds: its payable's owner records the new ones
-    (RefundedAtStripe), or billing does when nobody owns the payable any more."""
+    """Stripe lists the payment's refunds: the new ones are recorded by the payable's owner
+    (RefundedAtStripe), or by billing when no owner answers (see `payments.report`)."""
     reported = tuple(refunds)
+
+    def record() -> str:
+        added = refunds_record_from_stripe(payment_id=payment_id, refunds=reported)
+        return f"{added} refund(s) recorded" if added else "ignored: refunds already known"
+
     with transaction.atomic():
         payment = Payment.objects.get(pk=payment_id)
-        answers = events.publish(
-            RefundedAtStripe(
-                payment_id=payment.pk,
-                payable_type=payable_type(payment),
-                payable_id=payment.payable_id,
-                refunds=reported,
-            )
+        event = RefundedAtStripe(
+            payment_id=payment.pk,
+            payable_type=payable_type(payment),
+            payable_id=payment.payable_id,
+            refunds=reported,
         )
-        if answers:
-            return "; ".join(str(answer) for answer in answers)
-        added = refunds_record_from_stripe(payment_id=payment_id, refunds=reported)
-    return f"{added} refund(s) recorded" if added else "ignored: refunds already known"
+        return report(event, record)

@@ -51,7 +51,7 @@ def cancellation_terms(enrollment: Enrollment, *, now: datetime | None = None) -
 
 
 def booking_end(enrollment: Enrollment, *, refunded: bool, now: datetime) -> None:
-    """Inside the caller's transaction: the booking is given up, cancelled or refunded."""
+    """Inside the caller's transaction: the booking ends, cancelled or refunded in full."""
     enrollment.status = Status.REFUNDED if refunded else Status.CANCELLED
     enrollment.cancelled_at = now
     enrollment.save(update_fields=["status", "cancelled_at", "updated_at"])

@@ -129,19 +129,23 @@ def enrollment_hold(
 
 
 def payment_request(enrollment: Enrollment) -> PaymentRequest:
-    """What billing is asked to collect for the booking, described in full."""
+    """What billing is asked to collect for the booking, described in full: always exactly
+    the booking's amount."""
     session = enrollment.session
+    seats, amount = enrollment.seats, enrollment.amount_cents
+    what = f"{session.display_title}, {session.starts_at:%d %b %Y}"
+    # A line of seats at their price; an amount that does not divide by the seats is one
+    # line for them all, so that not a cent is lost to rounding.
+    line = (
+        Line(description=what, quantity=seats, unit_price_cents=amount // seats)
+        if amount % seats == 0
+        else Line(description=f"{what}, {seats} seats", quantity=1, unit_price_cents=amount)
+    )
     return PaymentRequest(
         payable=enrollment,
         reference=enrollment.reference,
         currency=enrollment.currency,
-        lines=(
-            Line(
-                description=f"{session.display_title}, {session.starts_at:%d %b %Y}",
-                quantity=enrollment.seats,
-                unit_price_cents=enrollment.amount_cents // enrollment.seats,
-            ),
-        ),
+        lines=(line,),
         email=enrollment.email,
         return_url=booking_url(enrollment),
         pay_by=enrollment.hold_expires_at,

@@ -81,10 +81,7 @@ def enrollment_settle_payment(
             confirm(enrollment, now)
             return "confirmed" if hold_valid else "confirmed after the hold lapsed"
 
-        # The booking had already lapsed: this is the end of its expiry, not a cancellation.
-        enrollment.status = Status.REFUNDED
-        enrollment.cancelled_at = now
-        enrollment.save(update_fields=["status", "cancelled_at", "updated_at"])
+        booking_end(enrollment, refunded=True, now=now)
         refund_create(
             payable=enrollment,
             amount_cents=payment.amount_cents,

@@ -2,7 +2,7 @@
 
 Every write that touches seats locks the session row first (`lock_session`), then counts
 seats in a new statement, so the count sees every hold committed before the lock was
-granted (DESIGN.md invariant 1). Stripe is called only after that transaction has committed.
+granted (DESIGN.md invariant 1). Nothing here calls Stripe: that waits for the commit.
 """
 
 from datetime import datetime

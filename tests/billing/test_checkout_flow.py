@@ -12,8 +12,9 @@ from django.utils import timezone
 from billing.models import Payment
 from billing.services.stripe_events import payments_reconcile
 from enrollments.models import Enrollment
+from enrollments.services import holds
 from tests.conftest import STRIPE_TEST_BASE
-from tests.factories import SessionFactory
+from tests.factories import EnrollmentFactory, SessionFactory
 from tests.stripe_payloads import checkout_session, form, payment_intent
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +161,17 @@ def test_reconcile_asks_about_payment_intents_too(api, settings):
             payments_reconcile()
 
     assert Enrollment.objects.get().status == Enrollment.Status.CONFIRMED
+
+
+@pytest.mark.parametrize(("seats", "amount"), [(3, 54000), (3, 50000)])
+def test_what_a_booking_asks_billing_to_collect_is_exactly_its_amount(seats, amount):
+    # 50000 for three seats does not divide: the lines must not round a cent away.
+    enrollment = EnrollmentFactory.create(
+        seats=seats, amount_cents=amount, status=Enrollment.Status.PENDING_PAYMENT
+    )
+
+    request = holds.payment_request(enrollment)
+
+    assert request.amount_cents == amount
+    assert request.reference == enrollment.reference
+    assert request.return_url == f"https://book.example.org/enrollments/{enrollment.token}/"

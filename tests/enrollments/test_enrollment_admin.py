@@ -156,3 +156,31 @@ def test_admin_cancels_a_whole_session_with_refunds_and_emails(
     cancelled_ics = [m for m in mailoutbox if m.attachments]
     assert all("METHOD:CANCEL" in m.attachments[0][1] for m in cancelled_ics)
     assert len(cancelled_ics) == 2
+
+
+def test_a_booking_with_payments_is_never_deleted_with_them(admin_client):
+    # Its payments would go with it (its payable link is not a foreign key the database
+    # protects); payments are never deleted by anyone, so neither is the booking.
+    booking = paid()
+    payment = booking.payments.get()
+
+    page = admin_client.get(f"{CHANGELIST}{booking.pk}/delete/")
+    answer = admin_client.post(f"{CHANGELIST}{booking.pk}/delete/", {"post": "yes"})
+    bulk = admin_client.post(
+        CHANGELIST,
+        {"action": "delete_selected", "_selected_action": [booking.pk], "post": "yes"},
+    )
+
+    assert "<li>payment</li>" in page.content.decode()  # named as what stands in the way
+    assert answer.status_code == HTTPStatus.FORBIDDEN
+    assert bulk.status_code == HTTPStatus.FORBIDDEN
+    assert Enrollment.objects.filter(pk=booking.pk).exists()
+    assert booking.payments.get() == payment
+
+
+def test_a_booking_without_payments_can_be_deleted(admin_client):
+    unpaid = EnrollmentFactory.create(status=Enrollment.Status.WAITLISTED)
+
+    admin_client.post(f"{CHANGELIST}{unpaid.pk}/delete/", {"post": "yes"})
+
+    assert not Enrollment.objects.filter(pk=unpaid.pk).exists()

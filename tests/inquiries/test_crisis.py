@@ -1,6 +1,6 @@
 """The safety net's phrase list: what must count as crisis language, and what must not.
 
-The decisions behind each group are in enrollments/crisis.py.
+The decisions behind each group are in inquiries/crisis.py.
 """
 
 import pytest

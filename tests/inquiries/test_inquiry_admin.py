@@ -326,3 +326,29 @@ def test_the_csv_export_reads_in_a_fixed_number_of_queries(
 
     export_count(2)
     export_count(12)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/admin/enrollments/inquiry/7/change/", "/admin/inquiries/inquiry/7/change/"),
+        (
+            "/admin/enrollments/outgoingmail/?status=failed",
+            "/admin/outbox/outgoingmail/?status=failed",
+        ),
+        (
+            "/admin/enrollments/surveyinvitation/results/?session=3",
+            "/admin/surveys/surveyinvitation/results/?session=3",
+        ),
+    ],
+)
+def test_the_admin_pages_of_moved_models_lead_to_their_new_place(client, old, new):
+    # Notifications sent before the move link to the old page of an inquiry.
+    response = client.get(old)
+
+    assert response.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert response["Location"] == new
+
+
+def test_the_bookings_own_admin_pages_stay_where_they_are(admin_client):
+    assert admin_client.get("/admin/enrollments/enrollment/").status_code == HTTPStatus.OK

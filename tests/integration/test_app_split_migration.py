@@ -5,9 +5,11 @@ The test walks the real migrations back to the schema of the commit before the s
 rows there with the models as they were, and migrates forward again.
 """
 
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
@@ -21,6 +23,7 @@ from enrollments.models import Enrollment
 from inquiries.models import Inquiry
 from outbox.models import OutgoingMail
 from surveys.models import OfferingSurvey, SurveyInvitation
+from tests.factories import PaymentFactory, TopicFactory
 
 # The schema of the commit before the split: the new apps not there at all.
 BEFORE = [
@@ -49,6 +52,12 @@ def migrate(targets: list[tuple[str, str | None]]) -> None:
 
 def latest() -> list[tuple[str, str | None]]:
     return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
+def the_models_as_they_were():
+    """The models as the migrations applied now describe them."""
+    loader = MigrationLoader(connection)
+    return loader.project_state(list(loader.applied_migrations)).apps
 
 
 def write_the_old_world(apps) -> dict[str, int]:
@@ -181,8 +190,22 @@ def write_the_old_world(apps) -> dict[str, int]:
 def test_moving_the_models_out_of_enrollments_keeps_every_row_grant_and_link():
     migrate(BEFORE)
     try:
-        applied = list(MigrationLoader(connection).applied_migrations)
-        old = write_the_old_world(MigrationLoader(connection).project_state(applied).apps)
+        apps = the_models_as_they_were()
+        old = write_the_old_world(apps)
+        # New code that ran before `migrate` (a rolling deploy) made the inquiry's content
+        # type under its new app, and an outbox row that points to it.
+        stray = apps.get_model("contenttypes", "ContentType").objects.create(
+            app_label="inquiries", model="inquiry"
+        )
+        meanwhile = apps.get_model("enrollments", "OutgoingMail").objects.create(
+            kind="inquiry_notification",
+            to="practice@example.org",
+            subject="A new inquiry",
+            body_text="Have a look.",
+            related_type=stray,
+            related_id=old["inquiry"],
+            next_attempt_at=timezone.now(),
+        )
     finally:
         migrate(latest())
 
@@ -195,6 +218,8 @@ def test_moving_the_models_out_of_enrollments_keeps_every_row_grant_and_link():
     inquiry_type = ContentType.objects.get_for_model(Inquiry)
     assert inquiry_type.pk == old["inquiry_type"]
     assert OutgoingMail.objects.get(pk=old["mail"]).related == inquiry
+    assert OutgoingMail.objects.get(pk=meanwhile.pk).related == inquiry
+    assert ContentType.objects.filter(model="inquiry").count() == 1
     assert LogEntry.objects.get(object_id=str(inquiry.pk)).get_edited_object() == inquiry
     coordinator = User.objects.get(username="coordinator")
     assert coordinator.get_group_permissions() == {
@@ -218,3 +243,37 @@ def test_moving_the_models_out_of_enrollments_keeps_every_row_grant_and_link():
     assert payment.payable_reference == "ENR-OLD234"
     assert list(enrollment.payments.all()) == [payment]
     assert Refund.objects.get().payment == payment
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_split_can_be_undone_with_everything_in_place():
+    migrate(BEFORE)
+    try:
+        old = write_the_old_world(the_models_as_they_were())
+        migrate(latest())
+        migrate(BEFORE)  # and back again, as a release rolled back would
+
+        apps = the_models_as_they_were()
+        inquiry_type = apps.get_model("contenttypes", "ContentType").objects.get(
+            pk=old["inquiry_type"]
+        )
+        assert (inquiry_type.app_label, inquiry_type.model) == ("enrollments", "inquiry")
+        mail = apps.get_model("enrollments", "OutgoingMail").objects.get(pk=old["mail"])
+        assert (mail.related_type_id, mail.related_id) == (inquiry_type.pk, old["inquiry"])
+        payment = apps.get_model("billing", "Payment").objects.get()
+        assert payment.enrollment_id == old["enrollment"]
+        answers = apps.get_model("enrollments", "SurveyAnswer").objects
+        assert answers.filter(invitation_id=old["invitation"]).count() == 1
+    finally:
+        migrate(latest())
+
+
+@pytest.mark.django_db
+def test_a_payment_for_something_else_than_a_booking_stops_the_way_back():
+    migration = importlib.import_module("billing.migrations.0003_payment_payable")
+    topic = TopicFactory.create()
+    PaymentFactory.create(payable=topic, payable_reference="TOPIC-1")
+
+    with pytest.raises(RuntimeError, match="1 payment\\(s\\) pay something other than a booking"):
+        migration.pay_for_bookings(django_apps, connection.schema_editor())
