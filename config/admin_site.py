@@ -1,13 +1,18 @@
 """The admin site, with sign-in attempts limited so a password cannot be guessed at speed."""
 
+import json
 from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
+
+from config import privacy
 
 
 def _keys(request: HttpRequest) -> list[str]:
@@ -68,3 +73,66 @@ def moved_admin_page(request: HttpRequest, model: str, rest: str) -> HttpRespons
     target = f"/admin/{MOVED_FROM_ENROLLMENTS[model]}/{model}/{rest}"
     query = request.META.get("QUERY_STRING", "")
     return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
+
+
+class PersonalDataAdmin(admin.ModelAdmin[Any]):
+    """An admin with the actions that erase, or hand over, everything about the people
+    selected (config/privacy.py), for a model whose rows name a person by
+    `person_email_field`."""
+
+    person_email_field = "email"
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("enrollments.erase_personal_data")
+
+    def _emails(self, queryset: QuerySet[Any]) -> list[str]:
+        found = queryset.values_list(self.person_email_field, flat=True)
+        return sorted({email.strip().lower() for email in found if email})
+
+    @admin.action(
+        description="Erase everything about these people, everywhere", permissions=["erase"]
+    )
+    def erase_people(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        emails = self._emails(queryset)
+        user = request.user
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/erase_people.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Erase personal data?",
+                    "opts": self.model._meta,
+                    "erasures": [privacy.erase_person(email=e, dry_run=True) for e in emails],
+                    "selected": queryset.values_list("pk", flat=True),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        selected = list(queryset)
+        erased = sum(
+            sum(privacy.erase_person(email=email, by=user).erased.values()) for email in emails
+        )
+        for record in selected:
+            self.log_change(request, record, "Erased the personal data of this person everywhere.")
+        self.message_user(
+            request,
+            f"Erased {erased} record(s) of {len(emails)} person(s), everywhere.",
+            messages.SUCCESS,
+        )
+        return None
+
+    @admin.action(
+        description="Export everything held about these people (JSON)", permissions=["erase"]
+    )
+    def export_people(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse:
+        exports = [privacy.export_person(email=email) for email in self._emails(queryset)]
+        for record in queryset:
+            self.log_change(request, record, "Exported the personal data of this person.")
+        return HttpResponse(
+            json.dumps(exports, indent=2, ensure_ascii=False),
+            content_type="application/json; charset=utf-8",
+            headers={
+                "Content-Disposition": 'attachment; filename="personal-data.json"',
+                "Cache-Control": "no-store, private",
+            },
+        )

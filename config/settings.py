@@ -247,6 +247,10 @@ CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=30)
 # a change made in another process shows within this time (0 asks on every request).
 CATALOG_LOCAL_SECONDS = env.float("CATALOG_LOCAL_SECONDS", default=1.0)
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=730)
+# Stripe's event payloads hold names and addresses; applied ones are stripped to type and ids.
+STRIPE_EVENT_PAYLOAD_DAYS = env.int("STRIPE_EVENT_PAYLOAD_DAYS", default=30)
+# Kept longer than personal data, by law: what erasure leaves in place says so.
+INVOICE_RETENTION_YEARS = env.int("INVOICE_RETENTION_YEARS", default=7)
 
 # --- HTTP security ------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)

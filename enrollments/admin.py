@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,11 +12,13 @@ from django.utils.html import format_html
 
 from billing.models import Payment
 from billing.selectors import refundable_cents, refunds_of
+from config.admin_site import PersonalDataAdmin
 from config.errors import DomainError
 from config.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
 from enrollments.models import Enrollment, Participant
 from enrollments.services import cancellation, roster
 from enrollments.services.emails import booking_url
+from workshops.selectors import sessions_for_staff
 
 
 class ParticipantInline(admin.TabularInline[Participant, Enrollment]):
@@ -55,14 +58,14 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin[Enrollment]):
+class EnrollmentAdmin(PersonalDataAdmin):
     list_display = ["reference", "name", "session", "seats", "status", "amount", "created_at"]
     list_filter = ["status", "session__offering", "created_at"]
     search_fields = ["reference", "name", "email", "organization", "participants__email"]
     list_select_related = ["session__offering"]
     date_hierarchy = "created_at"
     inlines = [ParticipantInline, PaymentInline]
-    actions = ["refund", "resend_confirmation", "mark_attended"]
+    actions = ["refund", "resend_confirmation", "mark_attended", "erase_people", "export_people"]
     fields = (
         "reference",
         "status",
@@ -103,11 +106,24 @@ class EnrollmentAdmin(admin.ModelAdmin[Enrollment]):
             or "—"
         )
 
+    def get_fields(self, request: HttpRequest, obj: Enrollment | None = None) -> Any:
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return fields
+        # The booking page's link is a key to the booking: only for those who may change it.
+        return [field for field in fields if field != "booking_link"]
+
     @admin.display(description="booking page")
     def booking_link(self, enrollment: Enrollment) -> str:
         return format_html('<a href="{}">open</a>', booking_url(enrollment))
 
-    @admin.action(description="Refund (full or partial amount)")
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("enrollments.refund_enrollment")
+
+    def has_attendance_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("enrollments.change_participant")
+
+    @admin.action(description="Refund (full or partial amount)", permissions=["refund"])
     def refund(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> HttpResponse | None:
         if queryset.count() != 1:
             self.message_user(request, "Choose one booking to refund at a time.", messages.WARNING)
@@ -129,6 +145,8 @@ class EnrollmentAdmin(admin.ModelAdmin[Enrollment]):
                 for message in fields.get("amount", [error.message]):
                     form.add_error("amount", message)
             else:
+                amount = f"{format_amount(cents, enrollment.currency)} {enrollment.currency}"
+                self.log_change(request, enrollment, f"Refunded {amount}.")
                 self.message_user(
                     request, f"Refund for {enrollment.reference} is on its way.", messages.SUCCESS
                 )
@@ -147,17 +165,54 @@ class EnrollmentAdmin(admin.ModelAdmin[Enrollment]):
             },
         )
 
-    @admin.action(description="Send the confirmation again")
+    @admin.action(description="Send the confirmation again", permissions=["change"])
     def resend_confirmation(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
-        sent = sum(
-            roster.enrollment_resend_confirmation(enrollment_id=pk)
-            for pk in queryset.values_list("pk", flat=True)
-        )
+        sent = 0
+        for enrollment in queryset:
+            if roster.enrollment_resend_confirmation(enrollment_id=enrollment.pk):
+                self.log_change(request, enrollment, "Sent the confirmation again.")
+                sent += 1
         self.message_user(request, f"Confirmation queued again for {sent} booking(s).")
 
-    @admin.action(description="Mark participants as attended")
+    @admin.action(description="Mark participants as attended", permissions=["attendance"])
     def mark_attended(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
         count = roster.participants_mark_attended(
             enrollment_ids=queryset.values_list("pk", flat=True)
         )
+        for enrollment in queryset:
+            self.log_change(request, enrollment, "Marked its participants as attended.")
         self.message_user(request, f"{count} participant(s) marked as attended.")
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin[Participant]):
+    """The roster: who attends each session, and whether they came. Coordinators see every
+    session's; a facilitator the sessions they lead, by name only."""
+
+    list_display = ["name", "session", "attended"]
+    list_editable = ["attended"]
+    list_filter = ["attended", "enrollment__session__offering"]
+    search_fields = ["name"]
+    list_select_related = ["enrollment__session__offering"]
+    fields = readonly_fields = ("name", "session")
+    ordering = ["-enrollment__session__starts_at", "name", "id"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
+        sessions = sessions_for_staff(request.user)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                enrollment__status=Enrollment.Status.CONFIRMED, enrollment__session__in=sessions
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # people are named on their booking
+
+    def has_delete_permission(self, request: HttpRequest, obj: Participant | None = None) -> bool:
+        return False
+
+    @admin.display(description="session", ordering="enrollment__session__starts_at")
+    def session(self, participant: Participant) -> str:
+        return str(participant.enrollment.session)

@@ -40,6 +40,7 @@ class Enrollment(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    anonymized_at = models.DateTimeField(null=True, blank=True)
     # What billing was asked to collect for this booking (the payable of DESIGN.md).
     payments = GenericRelation(
         "billing.Payment",
@@ -51,6 +52,10 @@ class Enrollment(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["session", "status"])]
+        permissions = [
+            ("refund_enrollment", "Can refund a booking, beyond the cancellation policy"),
+            ("erase_personal_data", "Can erase or export everything held about a person"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(seats__gte=1), name="enrollment_seats_positive"),
             models.CheckConstraint(
@@ -61,7 +66,12 @@ class Enrollment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} — {self.name} ({self.seats} seat(s), {self.status})"
+        # The reference only: this string goes into admin log entries and history.
+        return f"{self.reference} ({self.seats} seat(s), {self.status})"
+
+    @property
+    def is_anonymized(self) -> bool:
+        return self.anonymized_at is not None
 
 
 class Participant(models.Model):
@@ -81,12 +91,14 @@ class Participant(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["enrollment", "email"], name="participant_once_per_enrollment"
+                fields=["enrollment", "email"],
+                condition=~Q(email=""),  # the anonymized ones are many
+                name="participant_once_per_enrollment",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} <{self.email}>"
+        return f"participant {self.pk} of booking {self.enrollment_id}"
 
 
 class IdempotencyKey(models.Model):
@@ -99,4 +111,4 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return self.key
+        return f"idempotency key {self.pk}"  # the key is the client's: it could say anything

@@ -4,18 +4,17 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
-from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from config.admin_site import PersonalDataAdmin
 from config.csv_export import csv_response, csv_safe
 from config.errors import DomainError
 from inquiries import selectors
 from inquiries.models import Inquiry, InquiryNote, InquiryStatusChange
-from inquiries.services import inquiry_add_note, inquiry_change_status, inquiry_erase_for_email
+from inquiries.services import inquiry_add_note, inquiry_change_status
 
 
 def _staff_user(request: HttpRequest) -> User:
@@ -150,8 +149,12 @@ def inquiry_csv_row(inquiry: Inquiry) -> list[str]:
     ]
 
 
+def may_read_messages(request: HttpRequest) -> bool:
+    return request.user.has_perm("inquiries.view_inquiry_message")
+
+
 @admin.register(Inquiry)
-class InquiryAdmin(admin.ModelAdmin[Inquiry]):
+class InquiryAdmin(PersonalDataAdmin):
     form = InquiryAdminForm
     list_display = [
         "reference",
@@ -178,7 +181,7 @@ class InquiryAdmin(admin.ModelAdmin[Inquiry]):
     ordering = ["-urgent", "-created_at", "-id"]
     list_select_related = ["assignee"]
     inlines = [InquiryNoteInline, InquiryStatusChangeInline]
-    actions = ["export_csv", "erase_personal_data"]
+    actions = ["export_csv", "erase_people", "export_people"]
     readonly_fields = [
         "reference",
         "kind",
@@ -218,6 +221,21 @@ class InquiryAdmin(admin.ModelAdmin[Inquiry]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # inquiries come from people, through the form (or a survey)
 
+    def get_fieldsets(self, request: HttpRequest, obj: Inquiry | None = None) -> Any:
+        if may_read_messages(request):
+            return self.fieldsets
+        # What people wrote, and the notes on it, only for those whose role reads them.
+        return [
+            (name, {"fields": [f for f in options["fields"] if f != "message"]})
+            for name, options in self.fieldsets
+        ]
+
+    def get_inlines(self, request: HttpRequest, obj: Inquiry | None = None) -> Any:
+        inlines = super().get_inlines(request, obj)
+        if may_read_messages(request):
+            return inlines
+        return [inline for inline in inlines if inline is not InquiryNoteInline]
+
     @admin.display(description="from", ordering="name")
     def who(self, inquiry: Inquiry) -> str:
         return "(erased)" if inquiry.is_anonymized else inquiry.name
@@ -253,37 +271,3 @@ class InquiryAdmin(admin.ModelAdmin[Inquiry]):
         inquiries = selectors.inquiries_with_history(queryset).iterator(chunk_size=500)
         rows = itertools.chain([CSV_HEADER], map(inquiry_csv_row, inquiries))
         return csv_response(rows, filename=f"inquiries-{timezone.now():%Y-%m-%d}.csv")
-
-    @admin.action(
-        description="Erase the personal data of the selected people", permissions=["delete"]
-    )
-    def erase_personal_data(
-        self, request: HttpRequest, queryset: QuerySet[Inquiry]
-    ) -> TemplateResponse | None:
-        emails = sorted(
-            {email.lower() for email in queryset.values_list("email", flat=True) if email}
-        )
-        if request.POST.get("confirmed") != "yes":
-            everything = Inquiry.objects.none()
-            for email in emails:
-                everything |= Inquiry.objects.filter(email__iexact=email)
-            context = {
-                **self.admin_site.each_context(request),
-                "title": "Erase personal data?",
-                "opts": self.model._meta,
-                "emails": emails,
-                "inquiry_count": everything.count(),
-                "selected": queryset.values_list("pk", flat=True),
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(
-                request, "admin/inquiries/inquiry/erase_personal_data.html", context
-            )
-        user = _staff_user(request)
-        erased = sum(inquiry_erase_for_email(email=email, by=user) for email in emails)
-        self.message_user(
-            request,
-            f"Erased the personal data in {erased} inquiry(ies) from {len(emails)} person(s).",
-            messages.SUCCESS,
-        )
-        return None

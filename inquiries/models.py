@@ -85,6 +85,7 @@ class Inquiry(models.Model):
     class Meta:
         db_table = "enrollments_inquiry"
         verbose_name_plural = "inquiries"
+        permissions = [("view_inquiry_message", "Can read what people wrote, and the notes")]
         # Someone who may be in crisis is never at the bottom of the list.
         ordering = ["-urgent", "-created_at", "-id"]
         indexes = [models.Index(fields=["status", "status_changed_at"])]

@@ -149,6 +149,7 @@ def inquiry_add_note(*, inquiry: Inquiry, author: User, text: str) -> InquiryNot
             )
         if not text.strip():
             raise InvalidInput(fields={"text": ["Please write something in the note."]})
+        Inquiry.objects.filter(pk=locked.pk).update(updated_at=timezone.now())  # its last change
         return InquiryNote.objects.create(inquiry=locked, author=author, text=text.strip())
 
 
@@ -162,26 +163,33 @@ def inquiry_erase_for_email(*, email: str, by: User | None) -> int:
             email__iexact=email.strip(), anonymized_at__isnull=True
         )
         ids = list(inquiries.values_list("id", flat=True))
-        for inquiry in Inquiry.objects.filter(id__in=ids).exclude(status__in=Inquiry.FINISHED):
-            inquiry_change_status(inquiry=inquiry, to_status=Inquiry.Status.CLOSED, by=by)
-        _anonymize(Inquiry.objects.filter(id__in=ids), now=timezone.now())
-    logger.info("inquiry: erased %s inquiries on request", len(ids))
+        _close_and_anonymize(ids, by=by, now=timezone.now())
+    if ids:
+        logger.info("inquiry: erased %s inquiries on request", len(ids))
     return len(ids)
 
 
 def inquiries_purge_expired(*, now: datetime | None = None) -> int:
-    """Anonymize inquiries finished more than PERSONAL_DATA_RETENTION_DAYS ago; returns how many."""
+    """Anonymize inquiries untouched for PERSONAL_DATA_RETENTION_DAYS, whatever their status
+    (one nobody answered too); returns how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS)
     with transaction.atomic():
         expired = Inquiry.objects.select_for_update().filter(
-            status__in=Inquiry.FINISHED, status_changed_at__lt=cutoff, anonymized_at__isnull=True
+            updated_at__lt=cutoff, anonymized_at__isnull=True
         )
         ids = list(expired.values_list("id", flat=True))
-        _anonymize(Inquiry.objects.filter(id__in=ids), now=now)
+        _close_and_anonymize(ids, by=None, now=now)
     if ids:
         logger.info("inquiry: anonymized %s inquiries past their retention period", len(ids))
     return len(ids)
+
+
+def _close_and_anonymize(ids: list[int], *, by: User | None, now: datetime) -> None:
+    # Inquiries still open are closed first, since no one can answer them any more.
+    for inquiry in Inquiry.objects.filter(id__in=ids).exclude(status__in=Inquiry.FINISHED):
+        inquiry_change_status(inquiry=inquiry, to_status=Inquiry.Status.CLOSED, by=by)
+    _anonymize(Inquiry.objects.filter(id__in=ids), now=now)
 
 
 def _anonymize(inquiries: QuerySet[Inquiry], *, now: datetime) -> None:

@@ -66,4 +66,5 @@ class OutgoingMail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.to} ({self.status})"
+        # Never the address: this string goes into admin log entries.
+        return f"{self.kind} {self.pk} ({self.status})"

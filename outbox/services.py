@@ -59,10 +59,12 @@ def mail_queue(
 ) -> OutgoingMail | None:
     """Render `emails/<kind>.*` into an outbox row and send it once the transaction commits.
 
-    With a `dedupe_key` already used, nothing is queued and None is returned. With
-    `kick=False` the row waits for a sweep: a job queueing many emails queues one sweep
-    for them all (the minute sweep picks them up should that one be lost).
+    With a `dedupe_key` already used, or no address (erased), nothing is queued and None is
+    returned. With `kick=False` the row waits for a sweep: a job queueing many emails
+    queues one sweep for them all (the minute sweep picks them up should that one be lost).
     """
+    if not to:
+        return None  # someone whose address was erased (on request, or past retention)
     if dedupe_key is not None and OutgoingMail.objects.filter(dedupe_key=dedupe_key).exists():
         return None  # the usual case for a periodic job; the unique key settles races
     full_context = {

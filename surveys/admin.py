@@ -1,3 +1,4 @@
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from surveys.models import (
     SurveyTemplate,
 )
 from workshops.models import Offering, Session
+from workshops.selectors import leads_only_own_sessions, sessions_for_staff
 
 # The results page lists at most this many sessions of an offering.
 RESULTS_SESSIONS_SHOWN = 50
@@ -65,6 +67,32 @@ class SubmittedFilter(admin.SimpleListFilter):
         if self.value() in ("yes", "no"):
             return queryset.filter(submitted_at__isnull=self.value() == "no")
         return queryset
+
+
+def may_read_free_text(request: HttpRequest) -> bool:
+    return request.user.has_perm("surveys.view_survey_free_text")
+
+
+def _shown(answer: SurveyAnswer, *, free_text: bool) -> object:
+    if answer.type == SurveyQuestion.Type.YES_NO:
+        return "yes" if answer.yes else "no"
+    if answer.type == SurveyQuestion.Type.FREE_TEXT and not free_text:
+        return "(written answer: shown only to those whose role reads them)"
+    return answer.value
+
+
+def _answers_table(invitation: SurveyInvitation, *, free_text: bool) -> str:
+    answers = list(invitation.answers.all())
+    if not answers:
+        return "—"
+    return format_html(
+        "<table>{}</table>",
+        format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            ((a.question_text, _shown(a, free_text=free_text)) for a in answers),
+        ),
+    )
 
 
 def _csv_value(answer: SurveyAnswer) -> str:
@@ -135,24 +163,28 @@ class SurveyInvitationAdmin(admin.ModelAdmin[SurveyInvitation]):
             invitation.session.offering_id,
         )
 
+    def _shown_fields(self, request: HttpRequest) -> list[str]:
+        if may_read_free_text(request):
+            return list(self.fields or ())
+        # What people wrote in their own words, only for those whose role reads it.
+        return [
+            "answers_without_free_text" if name == "answers_table" else name
+            for name in self.fields or ()
+        ]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self._shown_fields(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self._shown_fields(request)
+
     @admin.display(description="answers")
     def answers_table(self, invitation: SurveyInvitation) -> str:
-        answers = list(invitation.answers.all())
-        if not answers:
-            return "—"
-        return format_html(
-            "<table>{}</table>",
-            format_html_join(
-                "",
-                "<tr><th>{}</th><td>{}</td></tr>",
-                (
-                    (a.question_text, "yes" if a.yes else "no")
-                    if a.type == SurveyQuestion.Type.YES_NO
-                    else (a.question_text, a.value)
-                    for a in answers
-                ),
-            ),
-        )
+        return _answers_table(invitation, free_text=True)
+
+    @admin.display(description="answers")
+    def answers_without_free_text(self, invitation: SurveyInvitation) -> str:
+        return _answers_table(invitation, free_text=False)
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
@@ -171,7 +203,7 @@ class SurveyInvitationAdmin(admin.ModelAdmin[SurveyInvitation]):
         ]
 
     def _scope(self, request: HttpRequest) -> tuple[Session | None, Offering | None]:
-        if not self.has_view_permission(request):
+        if not request.user.has_perm("surveys.view_survey_results"):
             raise PermissionDenied
         session = offering = None
         try:
@@ -183,10 +215,22 @@ class SurveyInvitationAdmin(admin.ModelAdmin[SurveyInvitation]):
                 offering = Offering.objects.get(pk=int(request.GET["offering"]))
         except (ValueError, Session.DoesNotExist, Offering.DoesNotExist) as unknown:
             raise Http404("No such session or offering.") from unknown
+        if leads_only_own_sessions(request.user):
+            # A facilitator sees the results of the sessions they lead, and no others.
+            led = sessions_for_staff(request.user)
+            if session is not None and not led.filter(pk=session.pk).exists():
+                raise PermissionDenied
+            if offering is not None and not led.filter(offering=offering).exists():
+                raise PermissionDenied
+            if session is None and offering is None:
+                raise PermissionDenied
         return session, offering
 
     def results_view(self, request: HttpRequest) -> TemplateResponse:
         session, offering = self._scope(request)
+        results = selectors.survey_results(session=session, offering=offering)
+        if not may_read_free_text(request):
+            results = dataclasses.replace(results, free_text=[])
         scope = str(session or offering or "all offerings")
         return TemplateResponse(
             request,
@@ -197,7 +241,8 @@ class SurveyInvitationAdmin(admin.ModelAdmin[SurveyInvitation]):
                 "opts": self.model._meta,
                 "session": session,
                 "offering": offering,
-                "results": selectors.survey_results(session=session, offering=offering),
+                "results": results,
+                "reads_free_text": may_read_free_text(request),
                 "sessions": []
                 if session
                 else selectors.survey_sessions(offering=offering)[:RESULTS_SESSIONS_SHOWN],
@@ -218,14 +263,17 @@ class SurveyInvitationAdmin(admin.ModelAdmin[SurveyInvitation]):
             )
         )
         # Answers to questions since removed from their template still get a column.
-        keys += sorted(
-            set(
-                SurveyAnswer.objects.filter(invitation__in=invitations).values_list(
-                    "key", flat=True
-                )
+        answered = SurveyAnswer.objects.filter(invitation__in=invitations)
+        keys += sorted(set(answered.values_list("key", flat=True)) - set(keys))
+        if not may_read_free_text(request):
+            written = answered.filter(type=SurveyQuestion.Type.FREE_TEXT)
+            hidden = set(written.values_list("key", flat=True)) | set(
+                SurveyQuestion.objects.filter(
+                    template__in=invitations.values("template"),
+                    type=SurveyQuestion.Type.FREE_TEXT,
+                ).values_list("key", flat=True)
             )
-            - set(keys)
-        )
+            keys = [key for key in keys if key not in hidden]
         # Headers with spaces can never collide with a question key (a slug).
         header = [
             "invitation id",

@@ -139,6 +139,10 @@ class SurveyInvitation(models.Model):
     class Meta:
         db_table = "enrollments_surveyinvitation"
         ordering = ["-flagged", "-submitted_at", "-invited_at", "-id"]
+        permissions = [
+            ("view_survey_results", "Can see survey results, in aggregate"),
+            ("view_survey_free_text", "Can read what people wrote in their answers"),
+        ]
         indexes = [models.Index(fields=["submitted_at", "reminded_at", "invited_at"])]
         constraints = [
             models.CheckConstraint(
@@ -148,7 +152,7 @@ class SurveyInvitation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Survey for {self.participant.name} — {self.session}"
+        return f"survey invitation {self.pk} of participant {self.participant_id}"
 
 
 class SurveyAnswer(models.Model):

@@ -16,8 +16,9 @@ from enrollments.selectors import sessions_with_seats
 from enrollments.services.cancellation import session_cancel
 from enrollments.services.reminders import session_notify_change
 from surveys.selectors import survey_results
-from workshops.cache import catalog_changed
 from workshops.models import Facilitator, Offering, Session, Topic
+from workshops.selectors import sessions_for_staff
+from workshops.services import offerings_publish
 
 
 @admin.register(Topic)
@@ -111,17 +112,23 @@ class OfferingAdmin(admin.ModelAdmin[Offering]):
     def price(self, offering: Offering) -> str:
         return f"{format_amount(offering.price_cents, offering.currency)} {offering.currency}"
 
-    @admin.action(description="Publish the selected offerings")
+    @admin.action(description="Publish the selected offerings", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Offering]) -> None:
-        count = queryset.update(is_published=True)
-        catalog_changed()  # an update() sends no signal
-        self.message_user(request, f"{count} offering(s) published.", messages.SUCCESS)
+        changed = offerings_publish(
+            offering_ids=queryset.values_list("pk", flat=True), published=True
+        )
+        for offering in changed:
+            self.log_change(request, offering, "Published.")
+        self.message_user(request, f"{len(changed)} offering(s) published.", messages.SUCCESS)
 
-    @admin.action(description="Unpublish the selected offerings")
+    @admin.action(description="Unpublish the selected offerings", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Offering]) -> None:
-        count = queryset.update(is_published=False)
-        catalog_changed()  # an update() sends no signal
-        self.message_user(request, f"{count} offering(s) unpublished.", messages.SUCCESS)
+        changed = offerings_publish(
+            offering_ids=queryset.values_list("pk", flat=True), published=False
+        )
+        for offering in changed:
+            self.log_change(request, offering, "Unpublished.")
+        self.message_user(request, f"{len(changed)} offering(s) unpublished.", messages.SUCCESS)
 
 
 @admin.register(Session)
@@ -169,7 +176,10 @@ class SessionAdmin(admin.ModelAdmin[Session]):
     actions = ["cancel_sessions"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
-        return sessions_with_seats(super().get_queryset(request))
+        return sessions_with_seats(sessions_for_staff(request.user, super().get_queryset(request)))
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("workshops.cancel_session")
 
     def save_model(self, request: HttpRequest, obj: Session, form: Any, change: bool) -> None:
         cancelling = (
@@ -177,16 +187,28 @@ class SessionAdmin(admin.ModelAdmin[Session]):
         )
         if cancelling:
             obj.status = form.initial["status"]  # cancelling is the service's, with its refunds
+            if not self.has_cancel_permission(request):
+                cancelling = False
+                self.message_user(
+                    request,
+                    "Cancelling a session refunds and tells everyone; your role may not do "
+                    "that. The session stays scheduled.",
+                    messages.ERROR,
+                )
         super().save_model(request, obj, form, change)
         if cancelling:
             told = session_cancel(session_id=obj.pk)
+            self.log_change(request, obj, f"Cancelled; {told} booking(s) told and refunded.")
             self.message_user(request, f"Session cancelled; {told} booking(s) told and refunded.")
         elif change:
             told = session_notify_change(session_id=obj.pk, changed=form.changed_data)
             if told:
                 self.message_user(request, f"The change was sent to {told} person(s).")
 
-    @admin.action(description="Cancel the selected sessions (refunds and emails everyone)")
+    @admin.action(
+        description="Cancel the selected sessions (refunds and emails everyone)",
+        permissions=["cancel"],
+    )
     def cancel_sessions(
         self, request: HttpRequest, queryset: QuerySet[Session]
     ) -> TemplateResponse | None:
@@ -202,7 +224,12 @@ class SessionAdmin(admin.ModelAdmin[Session]):
                     "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
                 },
             )
-        told = sum(session_cancel(session_id=pk) for pk in queryset.values_list("pk", flat=True))
+        told = 0
+        for session in queryset:
+            affected = session_cancel(session_id=session.pk)
+            if affected or session.status != Session.Status.CANCELLED:
+                self.log_change(request, session, f"Cancelled; {affected} booking(s) told.")
+            told += affected
         self.message_user(
             request,
             f"{queryset.count()} session(s) cancelled; {told} booking(s) told and refunded.",

@@ -7,7 +7,7 @@ class WorkshopsConfig(AppConfig):
 
     def ready(self) -> None:
         # Here, not at the top: models can be imported once the app registry is ready.
-        from workshops import cache
+        from workshops import cache, privacy  # noqa: F401 -- privacy declares its fields
         from workshops.models import Facilitator, Offering, Session, Topic
 
         cache.watch(Offering, Session, Topic, Facilitator)

@@ -3,6 +3,7 @@
 import zoneinfo
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -34,6 +35,14 @@ class Facilitator(models.Model):
         max_length=200, blank=True, help_text="For example: PhD, licensed clinical psychologist."
     )
     bio = models.TextField("short bio", max_length=2000, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="facilitator",
+        help_text="Their staff account, if they sign in to the admin: they see their own sessions.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -150,6 +159,7 @@ class Session(models.Model):
     class Meta:
         ordering = ["starts_at", "id"]
         indexes = [models.Index(fields=["status", "is_public", "starts_at"])]
+        permissions = [("cancel_session", "Can cancel a session (refunds and tells everyone)")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"

@@ -5,11 +5,34 @@ any of these session querysets with them.
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
-from workshops.models import Offering, Session
+from workshops.models import Facilitator, Offering, Session
+
+# The role whose members see only the sessions they lead (config/roles.py).
+FACILITATOR_ROLE = "Facilitator"
+
+
+def leads_only_own_sessions(user: Any) -> bool:
+    """A facilitator (by role, or by a staff account linked to one) who may not change
+    sessions sees only the sessions they lead."""
+    if user.is_superuser or user.has_perm("workshops.change_session"):
+        return False
+    return (
+        user.groups.filter(name=FACILITATOR_ROLE).exists()
+        or Facilitator.objects.filter(user_id=user.pk).exists()
+    )
+
+
+def sessions_for_staff(user: Any, sessions: QuerySet[Session] | None = None) -> QuerySet[Session]:
+    """The sessions a staff member may see in the admin: all, or the ones they lead."""
+    sessions = Session.objects.all() if sessions is None else sessions
+    if not leads_only_own_sessions(user):
+        return sessions
+    return sessions.filter(offering__facilitators__user_id=user.pk).distinct()
 
 
 def _upcoming(sessions: QuerySet[Session], now: datetime) -> QuerySet[Session]:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.errors import Conflict
+from enrollments.tasks import purge_expired_personal_data
 from inquiries.models import Inquiry, InquiryNote, InquiryStatusChange
 from inquiries.services import (
     inquiries_purge_expired,
@@ -19,7 +20,6 @@ from inquiries.services import (
     inquiry_erase_for_email,
     inquiry_submit,
 )
-from inquiries.tasks import purge_expired_personal_data
 from outbox.models import OutgoingMail
 from tests.factories import InquiryFactory, OfferingFactory
 
@@ -105,12 +105,30 @@ def test_the_retention_period_runs_from_when_the_inquiry_was_finished(admin_user
 
 
 @pytest.mark.parametrize("open_status", ["new", "contacted", "proposal_sent"])
-def test_an_open_inquiry_is_kept_however_old(admin_user, open_status):
+def test_an_open_inquiry_nobody_touched_is_purged_too_and_closed(admin_user, open_status):
+    # DESIGN.md invariant 8: whatever its status, from its last change.
     with time_machine.travel("2020-01-01 09:00Z", tick=False) as clock:
         inquiry = submitted()
         if open_status != "new":
             finish(inquiry, open_status, admin_user)
-        clock.shift(timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS * 3))
+        clock.shift(timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS + 1))
+
+        assert inquiries_purge_expired() == 1
+
+    assert_anonymized(inquiry)
+    inquiry.refresh_from_db()
+    assert inquiry.status == Inquiry.Status.CLOSED  # nobody can answer it any more
+    closing = inquiry.status_changes.last()
+    assert closing is not None
+    assert (closing.to_status, closing.by) == (Inquiry.Status.CLOSED, None)
+
+
+def test_a_note_is_a_change_the_retention_period_runs_from(admin_user):
+    with time_machine.travel("2024-03-01 09:00Z", tick=False) as clock:
+        inquiry = submitted()
+        clock.shift(timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS - 10))
+        inquiry_add_note(inquiry=inquiry, author=admin_user, text="Called; she'll write back.")
+        clock.shift(timedelta(days=20))  # past retention from receipt, not from the note
 
         assert inquiries_purge_expired() == 0
 
@@ -205,36 +223,38 @@ def test_the_admin_asks_before_erasing_then_erases_everyone_selected(admin_clien
         selected = submitted()
         same_person = submitted(kind=Inquiry.Kind.GENERAL, email="ada@EXAMPLE.org")
         other = InquiryFactory.create(email="grace@example.org", name="Grace Hopper")
-        form = {"action": "erase_personal_data", "_selected_action": [selected.pk]}
+        form = {"action": "erase_people", "_selected_action": [selected.pk]}
 
         confirmation = admin_client.post(LIST, form)
 
         assert confirmation.status_code == HTTPStatus.OK
         page = confirmation.content.decode()
         assert "ada@example.org" in page
-        assert "2 inquiry(ies)" in page
+        assert "<li>inquiries: 2</li>" in page  # the same person's other inquiry too
         assert_untouched(selected)  # nothing happens before the answer
 
         done = admin_client.post(LIST, form | {"confirmed": "yes"}, follow=True)
 
     assert done.status_code == HTTPStatus.OK
-    assert "Erased the personal data in 2 inquiry(ies) from 1 person(s)." in done.content.decode()
+    assert "of 1 person(s), everywhere." in done.content.decode()
     assert_anonymized(selected)
     assert_anonymized(same_person)
     assert_untouched(other)
 
 
-def test_erasing_needs_delete_permission(client):
+def test_erasing_needs_the_erase_permission(client):
     from django.contrib.auth.models import Permission, User
 
     inquiry = submitted()
     staff = User.objects.create_user("helper", password="x", is_staff=True)
-    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_inquiry"]))
+    staff.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_inquiry", "delete_inquiry"])
+    )
     client.force_login(staff)
 
     client.post(
         LIST,
-        {"action": "erase_personal_data", "_selected_action": [inquiry.pk], "confirmed": "yes"},
+        {"action": "erase_people", "_selected_action": [inquiry.pk], "confirmed": "yes"},
     )
 
     assert_untouched(inquiry)

@@ -159,7 +159,7 @@ def write_the_old_world(apps) -> dict[str, int]:
         number=5,
     )
 
-    group = model("auth", "Group").objects.create(name="Coordinator")
+    group = model("auth", "Group").objects.create(name="Inquiry desk")
     for model_name, codename in GRANTS:
         owner, _ = content_types.get_or_create(app_label="enrollments", model=model_name)
         permission, _ = permissions.get_or_create(

@@ -178,7 +178,7 @@ def test_results_are_for_staff_with_permission_only(client, session):
     assert client.get(RESULTS).status_code == HTTPStatus.FORBIDDEN
     assert client.get(CSV_EXPORT).status_code == HTTPStatus.FORBIDDEN
 
-    staff.user_permissions.add(Permission.objects.get(codename="view_surveyinvitation"))
+    staff.user_permissions.add(Permission.objects.get(codename="view_survey_results"))
     assert client.get(CSV_EXPORT).status_code == HTTPStatus.OK
 
 

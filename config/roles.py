@@ -1,0 +1,91 @@
+"""The four staff roles of DESIGN.md, as groups holding permissions (`manage.py sync_roles`).
+
+A role is kept exactly as written here: syncing again gives each group these permissions
+and no others (a grant added to a group by hand is taken back; people's memberships are
+left alone). A permission that does not exist (yet) is skipped.
+"""
+
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.db.models import Q
+
+PRACTICE_LEAD = "Practice lead"
+COORDINATOR = "Coordinator"
+BOOKKEEPER = "Bookkeeper"
+FACILITATOR = "Facilitator"
+
+EVERYTHING = "*"
+
+
+def _all(app_label: str, *models: str) -> list[str]:
+    """Every standard permission (add, change, delete, view) on these models."""
+    return [f"{app_label}.{act}_{model}" for model in models for act in _ACTS]
+
+
+_ACTS = ("add", "change", "delete", "view")
+
+ROLES: dict[str, str | list[str]] = {
+    # Everything, including staff accounts and erasure.
+    PRACTICE_LEAD: EVERYTHING,
+    # The practice's daily work; no refunds beyond the cancellation policy, no erasure, no
+    # survey free text.
+    COORDINATOR: [
+        *_all("workshops", "topic", "facilitator", "offering", "session"),
+        "workshops.cancel_session",
+        "enrollments.view_enrollment",
+        "enrollments.change_enrollment",
+        "enrollments.view_participant",
+        "enrollments.change_participant",
+        "inquiries.view_inquiry",
+        "inquiries.change_inquiry",
+        "inquiries.view_inquiry_message",
+        "inquiries.view_inquirynote",
+        "inquiries.add_inquirynote",
+        "inquiries.view_inquirystatuschange",
+        *_all("surveys", "surveytemplate", "surveyquestion", "offeringsurvey"),
+        "surveys.view_surveyinvitation",
+        "surveys.view_survey_results",
+        "outbox.view_outgoingmail",
+        "outbox.change_outgoingmail",
+        "billing.view_payment",
+        "billing.view_refund",
+    ],
+    # Money: payments, refunds and what Stripe said; never what people wrote.
+    BOOKKEEPER: [
+        "billing.view_payment",
+        "billing.view_refund",
+        "billing.view_stripeevent",
+        "enrollments.view_enrollment",
+        "enrollments.refund_enrollment",
+        "workshops.view_offering",
+        "workshops.view_session",
+    ],
+    # Their own sessions (the admin narrows them): who comes, attendance, results in aggregate.
+    FACILITATOR: [
+        "workshops.view_offering",
+        "workshops.view_session",
+        "enrollments.view_participant",
+        "enrollments.change_participant",
+        "surveys.view_survey_results",
+    ],
+}
+
+
+def sync_roles(apps: Any = global_apps, using: str = "default") -> dict[str, int]:
+    """Create or update the role groups; returns how many permissions each now holds."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    held = {}
+    for name, grants in ROLES.items():
+        group, _ = group_model.objects.using(using).get_or_create(name=name)
+        permissions = permission_model.objects.using(using)
+        if grants != EVERYTHING:
+            wanted = Q(pk__in=[])
+            for grant in grants:
+                app_label, codename = grant.split(".", 1)
+                wanted |= Q(content_type__app_label=app_label, codename=codename)
+            permissions = permissions.filter(wanted)
+        group.permissions.set(permissions)
+        held[name] = group.permissions.count()
+    return held
