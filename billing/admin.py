@@ -1,16 +1,16 @@
 import json
-from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from billing.models import Payment, Refund, StripeEvent
 from config.money import format_amount
 
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    """Records of what Stripe did: looked at, never edited by hand."""
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    """Records of what Stripe did: looked at, never edited by hand (with their history)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -5,6 +5,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 
 class Payment(models.Model):
@@ -45,6 +46,8 @@ class Payment(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    # The audit trail; the secrets that let a browser pay are left out of it.
+    history = HistoricalRecords(excluded_fields=["client_secret", "checkout_url"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -86,6 +89,7 @@ class Refund(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,7 +11,7 @@ from django.db.models import QuerySet, TextField
 from django.db.models.functions import Cast
 
 from billing.models import Payment, Refund, StripeEvent
-from config.privacy import Fields, PersonsRecords, declare_free
+from config.privacy import Fields, PersonsRecords, declare_free, declare_history_free
 
 
 def stripped(payload: dict[str, Any]) -> dict[str, Any]:
@@ -35,8 +35,8 @@ def _strip(events: QuerySet[StripeEvent]) -> int:
 
 def _mentioning(email: str) -> QuerySet[StripeEvent]:
     # Stripe writes the address as it was typed, in any field: the whole payload is searched.
-    return StripeEvent.objects.annotate(text=Cast("payload", TextField())).filter(
-        text__icontains=email
+    return StripeEvent.objects.annotate(payload_text=Cast("payload", TextField())).filter(
+        payload_text__icontains=email
     )
 
 
@@ -81,3 +81,4 @@ declare_free(Payment, "last_error", why="Stripe's word on a declined card, never
 declare_free(Refund, "currency", why="an ISO 4217 code")
 declare_free(Refund, "stripe_refund_id", why="Stripe's id for the refund")
 declare_free(Refund, "last_error", why="Stripe's word on a refund that failed")
+declare_history_free(Payment, Refund)

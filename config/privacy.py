@@ -81,6 +81,16 @@ def declare_free(model: type[models.Model], *fields: str, why: str) -> None:
         registry.free.setdefault(model, {})[name] = why
 
 
+def declare_history_free(*tracked: type[models.Model]) -> None:
+    """The audit trail of these models (django-simple-history) copies only fields declared
+    free of personal data: those holding any are left out of it (`excluded_fields`)."""
+    for model in tracked:
+        history: Any = model.history.model  # type: ignore[attr-defined]
+        for name, why in registry.free.get(model, {}).items():
+            declare_free(history, name, why=why)
+        declare_free(history, "history_change_reason", why="never set: the history says what")
+
+
 def keep_on_purpose(kind: str, why: str) -> None:
     """A kind of record erasure leaves in place, and the sentence the report gives for it."""
     registry.kept_on_purpose[kind] = why

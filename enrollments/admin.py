@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from billing.models import Payment
 from billing.selectors import refundable_cents, refunds_of
@@ -58,7 +59,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(PersonalDataAdmin):
+class EnrollmentAdmin(SimpleHistoryAdmin, PersonalDataAdmin):
     list_display = ["reference", "name", "session", "seats", "status", "amount", "created_at"]
     list_filter = ["status", "session__offering", "created_at"]
     search_fields = ["reference", "name", "email", "organization", "participants__email"]

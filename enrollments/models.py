@@ -3,6 +3,7 @@
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 
 class Enrollment(models.Model):
@@ -41,6 +42,9 @@ class Enrollment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     anonymized_at = models.DateTimeField(null=True, blank=True)
+    # The audit trail, without who the booking is for: history never holds a name
+    # (DESIGN.md invariant 8), and the token is a key.
+    history = HistoricalRecords(excluded_fields=["name", "email", "organization", "token"])
     # What billing was asked to collect for this booking (the payable of DESIGN.md).
     payments = GenericRelation(
         "billing.Payment",

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from config.privacy import Fields, PersonsRecords, declare_free
+from config.privacy import Fields, PersonsRecords, declare_free, declare_history_free
 from config.references import new_token
 from enrollments.models import Enrollment, IdempotencyKey, Participant
 
@@ -137,3 +137,4 @@ declare_free(
     "currency",
     why="our reference, the secret link's token (rotated when anonymized) and a currency code",
 )
+declare_history_free(Enrollment)

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from simple_history.admin import SimpleHistoryAdmin
 
 from config.money import format_amount
 from enrollments.selectors import sessions_with_seats
@@ -76,7 +77,7 @@ class SessionInline(admin.TabularInline[Session, Offering]):
 
 
 @admin.register(Offering)
-class OfferingAdmin(admin.ModelAdmin[Offering]):
+class OfferingAdmin(SimpleHistoryAdmin):
     list_display = ["title", "kind", "format", "price", "is_published", "updated_at"]
     list_filter = ["kind", "format", "is_published", "topics"]
     search_fields = ["title", "summary", "description", "audience"]
@@ -132,7 +133,7 @@ class OfferingAdmin(admin.ModelAdmin[Offering]):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin[Session]):
+class SessionAdmin(SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "starts_at",

@@ -1,7 +1,7 @@
 """The catalog holds no personal data of the people the practice serves: what is here the
 practice writes and publishes itself, its facilitators' names and bios included."""
 
-from config.privacy import declare_free
+from config.privacy import declare_free, declare_history_free
 from workshops.models import Facilitator, Offering, Session, Topic
 
 PUBLISHED = "written and published by the practice"
@@ -20,3 +20,5 @@ declare_free(
     "organization",
     why=PUBLISHED + " (a private session names the organization it is for, not a person)",
 )
+
+declare_history_free(Offering, Session)

@@ -1,0 +1,309 @@
+"""DESIGN.md invariant 8: personal data ends, and one person can be erased everywhere.
+
+The models covered are derived, not listed: every text, email or JSON field of every model
+of the project's apps is either kept by a keeper (config/privacy.py), which purges and
+erases it, or declared free of personal data. A person's life in Regard leaves a marker in
+every field it can reach; after the purge, and after erasing that person, the marker is
+nowhere, in any field of any model, while another person's is where it was.
+"""
+
+import io
+import json
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db import models
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from billing.models import StripeEvent
+from config import privacy
+from config.references import new_token
+from enrollments.models import Enrollment, IdempotencyKey
+from enrollments.services.roster import queue_confirmations
+from inquiries.services import inquiry_add_note, inquiry_submit
+from surveys.services import survey_submit
+from tests.factories import (
+    EnrollmentFactory,
+    ParticipantFactory,
+    SessionFactory,
+    SurveyInvitationFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_APPS = [
+    package
+    for package in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+        "root_packages"
+    ]
+    if package != "config"
+]
+TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
+
+
+def project_models() -> list[type[models.Model]]:
+    return [model for app in PROJECT_APPS for model in apps.get_app_config(app).get_models()]
+
+
+def text_fields(model: type[models.Model]) -> list[models.Field]:
+    """Fields that could hold what tells who someone is or what they said."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if isinstance(field, TEXT_FIELDS) and not field.choices and not field.primary_key
+    ]
+
+
+def test_every_text_field_of_every_model_is_kept_or_declared_free():
+    kept = privacy.kept_fields()
+    free = privacy.registry.free
+    unaccounted = [
+        f"{model._meta.label}.{field.name}"
+        for model in project_models()
+        for field in text_fields(model)
+        if field.name not in kept.get(model, set()) and field.name not in free.get(model, {})
+    ]
+
+    assert unaccounted == [], "declare these kept by a keeper, or free of personal data"
+
+
+def test_every_app_of_the_project_is_walked():
+    walked = {model._meta.app_label for model in project_models()}
+    assert walked >= {"outbox", "workshops", "billing", "enrollments", "inquiries", "surveys"}
+
+
+# --- A person's life, and where it leaves a trace ----------------------------------------------
+
+
+def live(marker: str) -> str:
+    """Everything a person can leave in Regard, each carrying `marker`; returns their email."""
+    email = f"{marker}@example.org"
+    staff, _ = User.objects.get_or_create(username="practice", defaults={"is_staff": True})
+    inquiry = inquiry_submit(
+        kind="personal_guidance",
+        name=f"Person {marker}",
+        email=email,
+        phone="+31 6 1234 5678",
+        organization=f"Clinic {marker}",
+        preferred_dates=f"{marker}: mornings",
+        message=f"I have been struggling since spring ({marker}).",
+    )
+    inquiry_add_note(inquiry=inquiry, author=staff, text=f"Called {marker} back.")
+
+    session = SessionFactory.create(starts_at=timezone.now() - timedelta(days=3))
+    booking = EnrollmentFactory.create(
+        session=session, name=f"Person {marker}", email=email, organization=f"Clinic {marker}"
+    )
+    participant = ParticipantFactory.create(
+        enrollment=booking, name=f"Person {marker}", email=email
+    )
+    queue_confirmations(booking)  # the emails it owes, with the name in them
+    invitation = SurveyInvitationFactory.create(participant=participant, session=session)
+    survey_submit(
+        invitation_id=invitation.pk,
+        answers={
+            "overall": 5,
+            "felt_heard": 5,
+            "recommend": 10,
+            "most_valuable": f"Being listened to, {marker}.",
+        },
+    )
+    StripeEvent.objects.create(
+        stripe_id=f"evt_{new_token()[:16]}",
+        type="checkout.session.completed",
+        payload={"id": "evt_1", "data": {"object": {"id": "cs_1", "customer_email": email}}},
+        processed_at=timezone.now(),
+    )
+    IdempotencyKey.objects.create(
+        key=new_token(),
+        request_hash="0" * 64,
+        status_code=201,
+        response={"reference": booking.reference, "token": booking.token, "note": marker},
+    )
+    return email
+
+
+def traces(marker: str) -> dict[str, int]:
+    """Where `marker` can still be read: rows per field, in every text field of every model."""
+    found = {}
+    for model in project_models():
+        for field in text_fields(model):
+            rows = (
+                model._default_manager.annotate(scanned=Cast(field.name, TextField()))
+                .filter(Q(scanned__icontains=marker))
+                .count()
+            )
+            if rows:
+                found[f"{model._meta.label}.{field.name}"] = rows
+    return found
+
+
+def test_a_life_leaves_traces_where_the_scan_looks():
+    live("ada-7q")
+
+    found = traces("ada-7q")
+
+    # The scan sees every kind: the test below would pass vacuously otherwise.
+    assert {
+        "inquiries.Inquiry.name",
+        "inquiries.Inquiry.message",
+        "inquiries.InquiryNote.text",
+        "enrollments.Enrollment.organization",
+        "enrollments.Participant.name",
+        "surveys.SurveyAnswer.text",
+        "outbox.OutgoingMail.body_text",
+        "outbox.OutgoingMail.to",
+        "billing.StripeEvent.payload",
+        "enrollments.IdempotencyKey.response",
+    } <= set(found)
+
+
+def test_the_purge_leaves_no_trace_of_anyone_past_retention():
+    live("ada-7q")
+    later = timezone.now() + timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS + 30)
+
+    with time_machine.travel(later, tick=False):
+        purged = privacy.purge_all()
+        again = privacy.purge_all()
+
+    assert traces("ada-7q") == {}
+    assert all(purged.values()), purged  # every kind had something to purge
+    assert not any(again.values()), again  # and once is enough
+
+
+def test_the_purge_keeps_what_is_still_within_retention():
+    live("ada-7q")
+    before = traces("ada-7q")
+
+    with time_machine.travel(timezone.now() + timedelta(hours=23), tick=False):
+        privacy.purge_all()
+
+    assert traces("ada-7q") == before
+
+
+@pytest.mark.parametrize(
+    ("after", "gone"),
+    [
+        (timedelta(hours=25), {"enrollments.IdempotencyKey.response"}),
+        (
+            timedelta(days=settings.STRIPE_EVENT_PAYLOAD_DAYS + 1),
+            {"enrollments.IdempotencyKey.response", "billing.StripeEvent.payload"},
+        ),
+    ],
+)
+def test_retried_requests_last_a_day_and_stripe_payloads_a_month(after, gone):
+    live("ada-7q")
+    before = traces("ada-7q")
+
+    with time_machine.travel(timezone.now() + after, tick=False):
+        privacy.purge_all()
+
+    assert set(before) - set(traces("ada-7q")) == gone
+
+
+def test_erasing_one_person_leaves_no_trace_of_them_and_touches_nobody_else():
+    ada = live("ada-7q")
+    live("bo-3k")
+    bo_before = traces("bo-3k")
+    bo_booking = Enrollment.objects.filter(email__startswith="bo-3k").values().get()
+
+    erasure = privacy.erase_person(email=ada.upper())
+
+    assert traces("ada-7q") == {}
+    assert traces("bo-3k") == bo_before
+    assert Enrollment.objects.filter(email__startswith="bo-3k").values().get() == bo_booking
+    assert erasure.erased["bookings"] == 1
+    assert erasure.erased["inquiries"] == 1
+    assert "invoices" in erasure.kept
+    # Counts stay right: the anonymized rows are still there.
+    assert Enrollment.objects.count() == 2
+
+
+def test_a_dry_run_counts_exactly_what_erasing_would_do_and_changes_nothing():
+    ada = live("ada-7q")
+    before = traces("ada-7q")
+
+    counted = privacy.erase_person(email=ada, dry_run=True)
+
+    assert traces("ada-7q") == before
+    assert privacy.erase_person(email=ada).erased == counted.erased
+
+
+def test_an_erased_booking_link_leads_nowhere(api):
+    ada = live("ada-7q")
+    token = Enrollment.objects.get(email=ada).token
+
+    privacy.erase_person(email=ada)
+
+    assert api.get(f"/api/v1/enrollments/{token}/").status_code == 404
+
+
+def test_the_export_hands_over_everything_of_one_person():
+    ada = live("ada-7q")
+    live("bo-3k")
+
+    export = privacy.export_person(email=ada)
+
+    text = json.dumps(export)
+    assert "bo-3k" not in text
+    assert {
+        kind: bool(export[kind]) for kind in export if kind not in ("email", "exported_at")
+    } == {
+        "survey answers": True,
+        "inquiries": True,
+        "retried requests": False,  # a copy of the booking's first answer: nothing of its own
+        "participants": True,
+        "bookings": True,
+        "payment events": True,
+        "emails": True,
+    }
+    assert export["inquiries"][0]["notes"][0]["text"] == "Called ada-7q back."
+
+
+def test_the_commands_erase_and_export_and_say_what_they_did():
+    ada = live("ada-7q")
+    exported, dry, done = io.StringIO(), io.StringIO(), io.StringIO()
+
+    call_command("export_person", ada, stdout=exported)
+    call_command("erase_person", ada, "--dry-run", stdout=dry)
+    assert traces("ada-7q")  # a dry run changes nothing
+    call_command("erase_person", ada, stdout=done)
+
+    assert json.loads(exported.getvalue())["bookings"][0]["email"] == ada
+    assert f"Would erase the personal data of {ada}:" in dry.getvalue()
+    assert "  bookings: 1" in done.getvalue()
+    assert "  invoices: kept." in done.getvalue()
+    assert traces("ada-7q") == {}
+
+
+def test_the_daily_task_purges_every_kind():
+    from enrollments.tasks import purge_expired_personal_data
+
+    live("ada-7q")
+    with time_machine.travel(
+        timezone.now() + timedelta(days=settings.PERSONAL_DATA_RETENTION_DAYS + 30), tick=False
+    ):
+        purge_expired_personal_data()
+
+    assert traces("ada-7q") == {}
+
+
+def test_nothing_is_written_to_an_erased_person():
+    ada = live("ada-7q")
+    booking = Enrollment.objects.get(email=ada)
+    privacy.erase_person(email=ada)
+    booking.refresh_from_db()
+
+    queue_confirmations(booking)
+
+    assert traces("ada-7q") == {}
