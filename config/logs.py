@@ -90,18 +90,40 @@ class RequestIdMiddleware:
         return response
 
 
+def hide_secret_links(text: str) -> str:
+    """A secret link's token hidden, for staff who may not open the booking it leads to."""
+    return _TOKEN.sub("[link hidden]", text)
+
+
+# What an error report never carries: bodies, cookies, query strings, and the headers that
+# hold credentials. Everything else is kept, every string in it redacted.
+_DROPPED_REQUEST = ("data", "cookies", "query_string", "env")
+_DROPPED_HEADERS = {"cookie", "authorization", "x-csrftoken", "stripe-signature"}
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
+
+
 def scrub_sentry_event(event: Any, hint: dict[str, Any]) -> Any:
-    """Error reports carry the route and the error, never bodies, addresses or secret links."""
+    """Error reports and traces carry the route and the error, never bodies, addresses or
+    secret links: in the request and its headers (`Referer`), the message and its params
+    (`logentry`), breadcrumbs, exceptions and spans alike."""
     request = event.get("request")
     if isinstance(request, dict):
-        request.pop("data", None)
-        request.pop("cookies", None)
-        request.pop("query_string", None)
-        if "url" in request:
-            request["url"] = redact(str(request["url"]))
-    for exception in (event.get("exception") or {}).get("values", []):
-        if "value" in exception:
-            exception["value"] = redact(str(exception["value"]))
-    if "message" in event:
-        event["message"] = redact(str(event["message"]))
-    return event
+        for key in _DROPPED_REQUEST:
+            request.pop(key, None)
+        headers = request.get("headers")
+        if isinstance(headers, dict):
+            request["headers"] = {
+                name: value
+                for name, value in headers.items()
+                if str(name).lower() not in _DROPPED_HEADERS
+            }
+    return _redacted(event)

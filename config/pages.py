@@ -1,9 +1,21 @@
 """What every server-rendered page shares (its base template is `pages/base.html`)."""
 
+from typing import TypeVar
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from config.errors import NotFound
+
+View = TypeVar("View", bound=type)
+
+
+def private_answers(view: View) -> View:
+    """For an API view whose answers hold a secret link or what a person told us: never
+    kept by a browser or a proxy (`Cache-Control: no-store, private`, and no-cache)."""
+    return method_decorator(never_cache, name="dispatch")(view)
 
 
 def page_not_found(request: HttpRequest, error: NotFound) -> HttpResponse:

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.services.payments import payment_block
+from config.pages import private_answers
 from config.throttling import ScopedRateThrottle
 from enrollments import selectors
 from enrollments.idempotency import HEADER, idempotent
@@ -26,6 +27,7 @@ def _detail(token: str) -> Response:
     return Response(EnrollmentOutput(selectors.enrollment_by_token(token)).data)
 
 
+@private_answers
 class EnrollmentCreateApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "enrollments"
@@ -58,12 +60,14 @@ class EnrollmentCreateApi(APIView):
         return idempotent(request.headers.get(HEADER), request.data, create)
 
 
+@private_answers
 class EnrollmentDetailApi(APIView):
     @extend_schema(responses={200: EnrollmentOutput})
     def get(self, request: Request, token: str) -> Response:
         return _detail(token)
 
 
+@private_answers
 class EnrollmentCancelApi(APIView):
     error_statuses = (409,)
 
@@ -74,6 +78,7 @@ class EnrollmentCancelApi(APIView):
         return _detail(token)
 
 
+@private_answers
 class EnrollmentParticipantsApi(APIView):
     error_statuses = (409,)
 
@@ -88,6 +93,7 @@ class EnrollmentParticipantsApi(APIView):
         return _detail(token)
 
 
+@private_answers
 class EnrollmentPayApi(APIView):
     """A way to pay a held or offered seat: for a waitlist offer, or after leaving the page."""
 

@@ -85,3 +85,10 @@ def enrollment_by_token(token: str) -> Enrollment:
         sessions_with_seats().select_related("offering").get(pk=enrollment.session_id)
     )
     return enrollment
+
+
+def booking_paying_at_checkout(session_id: str, *, since: datetime) -> Enrollment | None:
+    """The booking whose payment is the Checkout Session `session_id`, started since then."""
+    return Enrollment.objects.filter(
+        payments__stripe_checkout_session_id=session_id, payments__created_at__gte=since
+    ).first()

@@ -1,10 +1,15 @@
-"""The booking's own page, for people who follow the link in our emails."""
+"""The booking's own page, for people who follow the link in our emails, and the way back
+from Stripe's Checkout page."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from billing.models import Payment
@@ -19,6 +24,7 @@ from enrollments.services import cancellation, holds
 from workshops.calendar import describe_when
 
 
+@never_cache  # a secret link's page: never kept by a browser or a proxy
 @require_GET
 def booking(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -42,6 +48,7 @@ def booking(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@never_cache
 @require_POST
 def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -60,6 +67,7 @@ def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("booking", token=token)
 
 
+@never_cache
 @require_POST
 def booking_pay(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -75,3 +83,27 @@ def booking_pay(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponseRedirect(payment.checkout_url)
     messages.info(request, "Please complete the payment in the practice's booking app.")
     return redirect("booking", token=token)
+
+
+# How long the way back from Stripe's Checkout page leads to the booking: time enough to
+# pay, and afterwards the address Stripe keeps is no key to the booking.
+CHECKOUT_RETURN = timedelta(hours=2)
+
+
+@never_cache
+@require_GET
+def checkout_returned(request: HttpRequest, session_id: str) -> HttpResponse:
+    """Stripe sends the person back here with the Checkout Session's id, not the booking's
+    secret link: to their booking page, if they paid a moment ago."""
+    booking = selectors.booking_paying_at_checkout(
+        session_id, since=timezone.now() - CHECKOUT_RETURN
+    )
+    if booking is None:
+        return render(request, "pages/checkout_returned.html")
+    return redirect(reverse("booking", args=[booking.token]) + "?paid=1")
+
+
+@never_cache
+@require_GET
+def checkout_cancelled(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/checkout_cancelled.html")

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.pages import private_answers
 from config.throttling import ScopedRateThrottle
 from inquiries import crisis
 from inquiries.models import Inquiry, new_inquiry_reference
@@ -18,6 +19,7 @@ from inquiries.services import inquiry_submit
 logger = logging.getLogger(__name__)
 
 
+@private_answers
 class InquiryCreateApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "inquiries"

@@ -1,7 +1,10 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from config.logs import hide_secret_links
 from outbox.models import OutgoingMail
 from outbox.services import mail_requeue
 
@@ -29,7 +32,26 @@ class OutgoingMailAdmin(admin.ModelAdmin[OutgoingMail]):
         "created_at",
         "sent_at",
     ]
-    fields = list(readonly_fields)
+
+    def _shown_fields(self, request: HttpRequest) -> list[str]:
+        if request.user.has_perm("enrollments.change_enrollment"):
+            return list(self.readonly_fields)
+        # A booking or survey link in an email is a key to it: only for those who may
+        # change bookings.
+        return [
+            "body_with_links_hidden" if name == "body_text" else name
+            for name in self.readonly_fields
+        ]
+
+    def get_fields(self, request: HttpRequest, obj: OutgoingMail | None = None) -> Any:
+        return self._shown_fields(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: OutgoingMail | None = None) -> Any:
+        return self._shown_fields(request)
+
+    @admin.display(description="body text")
+    def body_with_links_hidden(self, mail: OutgoingMail) -> str:
+        return hide_secret_links(mail.body_text)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -8,12 +8,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from config.pages import private_answers
 from config.schema import ErrorOutput
 from config.throttling import ScopedRateThrottle
 from surveys import selectors, services
 from surveys.serializers import SurveyOutput, SurveySubmitInput, SurveySubmittedOutput
 
 
+@private_answers
 class SurveyApi(APIView):
     """The follow-up survey behind an invitation link: its questions, and the answers once."""
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from config.errors import InvalidInput, NotFound
@@ -46,6 +47,7 @@ def _survey_fields(
     return fields
 
 
+@never_cache  # a secret link's page: never kept by a browser or a proxy
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     try:

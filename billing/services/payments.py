@@ -53,7 +53,10 @@ class PaymentRequest:
     currency: str
     lines: tuple[Line, ...]
     email: str  # filled in on Stripe's hosted page
-    return_url: str  # where the hosted page sends the person back
+    # Where the hosted page sends the person back, paid or not. Never a secret link:
+    # Stripe keeps these addresses. Stripe fills in `{CHECKOUT_SESSION_ID}` in the first.
+    success_url: str
+    cancel_url: str
     pay_by: datetime | None = None  # when what is held for the payment lapses
 
     @property
@@ -135,8 +138,8 @@ def _checkout_params(request: PaymentRequest, metadata: dict[str, str]) -> dict[
         "client_reference_id": request.reference,
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
-        "success_url": request.return_url + "?paid=1",
-        "cancel_url": request.return_url,
+        "success_url": request.success_url,
+        "cancel_url": request.cancel_url,
         # Stripe needs at least 30 minutes; a payment after the hold lapsed is still handled
         # (DESIGN.md invariant 3), so the page may outlive the hold by a little.
         "expires_at": int(expires_at.timestamp()),

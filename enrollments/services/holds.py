@@ -16,7 +16,7 @@ from billing.stripe_client import PaymentUnavailable
 from config.errors import Conflict
 from config.references import new_reference, new_token
 from enrollments.models import Enrollment, Participant
-from enrollments.services.emails import booking_context, booking_url
+from enrollments.services.emails import booking_context
 from enrollments.services.roster import ParticipantInput, announce_confirmed
 from enrollments.services.seats import (
     SessionFull,
@@ -147,7 +147,9 @@ def payment_request(enrollment: Enrollment) -> PaymentRequest:
         currency=enrollment.currency,
         lines=(line,),
         email=enrollment.email,
-        return_url=booking_url(enrollment),
+        # Back through the Checkout Session's id: the booking's own link stays ours.
+        success_url=f"{settings.SITE_URL}/payments/checkout/{{CHECKOUT_SESSION_ID}}/",
+        cancel_url=f"{settings.SITE_URL}/payments/checkout/cancelled/",
         pay_by=enrollment.hold_expires_at,
     )
 

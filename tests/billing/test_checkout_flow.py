@@ -14,7 +14,7 @@ from billing.services.stripe_events import payments_reconcile
 from enrollments.models import Enrollment
 from enrollments.services import holds
 from tests.conftest import STRIPE_TEST_BASE
-from tests.factories import EnrollmentFactory, SessionFactory
+from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
 from tests.stripe_payloads import checkout_session, form, payment_intent
 
 pytestmark = pytest.mark.django_db
@@ -82,9 +82,12 @@ def test_checkout_sends_stripe_what_it_needs_and_nothing_personal(api, stripe_ch
     assert params["client_reference_id"] == enrollment.reference
     assert params["metadata[enrollment_reference]"] == enrollment.reference
     assert params["payment_intent_data[metadata][enrollment_reference]"] == enrollment.reference
-    booking = f"https://book.example.org/enrollments/{enrollment.token}/"
-    assert params["success_url"] == booking + "?paid=1"
-    assert params["cancel_url"] == booking
+    # Back through the Checkout Session's id: Stripe never holds the booking's secret link.
+    assert params["success_url"] == (
+        "https://book.example.org/payments/checkout/{CHECKOUT_SESSION_ID}/"
+    )
+    assert params["cancel_url"] == "https://book.example.org/payments/checkout/cancelled/"
+    assert not any(enrollment.token in value for value in params.values())
     # The hold is 30 minutes; Stripe needs a little more, and a late payment is handled.
     assert int(params["expires_at"]) == int((now + timedelta(minutes=31)).timestamp())
     assert params["customer_email"] == "ada@example.org"  # receipts come from Stripe
@@ -174,4 +177,34 @@ def test_what_a_booking_asks_billing_to_collect_is_exactly_its_amount(seats, amo
 
     assert request.amount_cents == amount
     assert request.reference == enrollment.reference
-    assert request.return_url == f"https://book.example.org/enrollments/{enrollment.token}/"
+    assert enrollment.token not in request.success_url + request.cancel_url
+
+
+def test_the_way_back_from_checkout_leads_to_the_booking_for_a_while(client):
+    enrollment = EnrollmentFactory.create(status=Enrollment.Status.PENDING_PAYMENT)
+    PaymentFactory.create(
+        enrollment=enrollment,
+        flow=Payment.Flow.CHECKOUT,
+        status=Payment.Status.PENDING,
+        stripe_checkout_session_id="cs_test_back",
+    )
+
+    right_away = client.get("/payments/checkout/cs_test_back/")
+    unknown = client.get("/payments/checkout/cs_test_someone_else/")
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        later = client.get("/payments/checkout/cs_test_back/")
+
+    assert right_away.status_code == HTTPStatus.FOUND
+    assert right_away["Location"] == f"/enrollments/{enrollment.token}/?paid=1"
+    assert "no-store" in right_away["Cache-Control"]
+    for not_a_key in (unknown, later):
+        assert not_a_key.status_code == HTTPStatus.OK
+        assert enrollment.token not in not_a_key.content.decode()
+        assert "we have sent you an email" in not_a_key.content.decode()
+
+
+def test_leaving_checkout_without_paying_says_nothing_was_charged(client):
+    page = client.get("/payments/checkout/cancelled/")
+
+    assert page.status_code == HTTPStatus.OK
+    assert "nothing was charged" in page.content.decode()

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission, User
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Payment, Refund, StripeEvent
 from config import events
@@ -51,6 +52,7 @@ def world():
         next_attempt_at=session.starts_at,
     )
     Group.objects.create(name="Helpers")
+    TOTPDevice.objects.create(user=User.objects.create_user("lead"), name="phone")
     return enrollment, payment
 
 
@@ -72,7 +74,7 @@ def every_action():
 def everything() -> dict[str, list[dict]]:
     """Every row of every model of the project's apps, and the staff accounts and groups."""
     tables = {}
-    for app_label in (*PROJECT_APPS, "auth"):
+    for app_label in (*PROJECT_APPS, "auth", "otp_totp"):
         for model in apps.get_app_config(app_label).get_models():
             tables[model._meta.label] = list(model._default_manager.order_by("pk").values())
     return tables

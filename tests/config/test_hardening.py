@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -138,6 +139,74 @@ def test_error_reports_carry_no_bodies_or_secrets():
     assert "query_string" not in scrubbed["request"]
     assert "b" * 43 not in scrubbed["request"]["url"]
     assert scrubbed["exception"]["values"][0]["value"] == "bad address [email]"
+
+
+SECRET = "k" * 43
+ADDRESS = "ada@example.org"
+
+
+def everywhere_in_an_event() -> dict:
+    """A Sentry event with an address and a secret link in every field that can carry one."""
+    link = f"https://book.example.org/enrollments/{SECRET}/"
+    return {
+        "message": f"could not write to {ADDRESS} about {link}",
+        "logentry": {
+            "message": "could not write to %s",
+            "params": [ADDRESS, link],
+            "formatted": f"could not write to {ADDRESS}",
+        },
+        "request": {
+            "url": link,
+            "query_string": f"email={ADDRESS}",
+            "data": {"email": ADDRESS},
+            "cookies": {"sessionid": SECRET},
+            "headers": {
+                "Referer": link,
+                "Cookie": f"sessionid={SECRET}",
+                "Authorization": f"Bearer {SECRET}",
+                "User-Agent": f"mail client of {ADDRESS}",
+            },
+        },
+        "breadcrumbs": {
+            "values": [
+                {"category": "query", "message": f"SELECT 1 WHERE email = '{ADDRESS}'"},
+                {"category": "httplib", "data": {"url": link, "reason": ADDRESS}},
+            ]
+        },
+        "exception": {"values": [{"type": "SMTPRecipientsRefused", "value": ADDRESS}]},
+        "extra": {"sys.argv": ["manage.py", "erase_person", ADDRESS]},
+    }
+
+
+def transaction_with_spans() -> dict:
+    return {
+        "type": "transaction",
+        "transaction": f"/enrollments/{SECRET}/",
+        "request": {"url": f"https://book.example.org/surveys/{SECRET}/"},
+        "spans": [{"op": "db", "description": f"the row of {ADDRESS}"}],
+    }
+
+
+@pytest.mark.parametrize("event", [everywhere_in_an_event(), transaction_with_spans()])
+def test_no_error_report_or_trace_carries_an_address_or_a_secret_link(event):
+    scrubbed = json.dumps(scrub_sentry_event(event, {}))
+
+    assert ADDRESS not in scrubbed
+    assert SECRET not in scrubbed
+    assert "/enrollments/" in scrubbed  # where it happened is still told
+
+
+def test_breadcrumbs_are_scrubbed_as_they_are_recorded():
+    crumb = {"message": f"sent to {ADDRESS}", "data": {"url": f"/surveys/{SECRET}/"}}
+
+    assert json.dumps(scrub_sentry_event(crumb, {})).count("[") == 2  # [email] and [secret]
+
+
+def test_sentry_is_given_the_scrubber_for_errors_transactions_and_breadcrumbs():
+    source = (Path(__file__).resolve().parents[2] / "config" / "settings.py").read_text()
+
+    for hook in ("before_send=", "before_send_transaction=", "before_breadcrumb="):
+        assert f"{hook}scrub_sentry_event" in source
 
 
 @pytest.mark.parametrize(
