@@ -20,6 +20,7 @@ from typing import Any
 import kombu.pools
 import pytest
 import redis
+import responses
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING
 from django.conf import settings
@@ -178,6 +179,18 @@ def stripe_settings(settings: Any) -> Any:
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.PAYMENT_FLOW = "payment_intent"
     return settings
+
+
+@pytest.fixture
+def stripe_refunds() -> Iterator[Any]:
+    """Stripe's refunds endpoint, stubbed: every refund sent succeeds."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
+        stub.add(
+            responses.POST,
+            f"{STRIPE_TEST_BASE}/v1/refunds",
+            json={"id": "re_test_stub", "object": "refund", "amount": 1, "status": "succeeded"},
+        )
+        yield stub
 
 
 @pytest.fixture

@@ -6,14 +6,12 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
-import responses
 from django.utils import timezone
 
 from billing.models import Payment, Refund, StripeEvent
 from billing.services.stripe_events import stripe_event_process
 from enrollments.models import Enrollment
 from outbox.models import OutgoingMail
-from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
 from tests.stripe_payloads import (
     charge,
@@ -42,17 +40,6 @@ def send(api, django_capture_on_commit_callbacks):
             )
 
     return deliver
-
-
-@pytest.fixture
-def stripe_refunds():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
-        stub.add(
-            responses.POST,
-            f"{STRIPE_TEST_BASE}/v1/refunds",
-            json={"id": "re_test_auto", "object": "refund", "amount": 1, "status": "succeeded"},
-        )
-        yield stub
 
 
 def held(**changes):

@@ -2,27 +2,14 @@
 recorded with who and when: admin log entries for actions, and the history of records."""
 
 import pytest
-import responses
 from django.contrib.admin.models import LogEntry
 
 from billing.models import Payment, Refund
 from enrollments.models import Enrollment
-from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, OfferingFactory, PaymentFactory, SessionFactory
 from workshops.models import Offering, Session
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings", "eager_tasks")]
-
-
-@pytest.fixture
-def stripe_refunds():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
-        stub.add(
-            responses.POST,
-            f"{STRIPE_TEST_BASE}/v1/refunds",
-            json={"id": "re_test_audit", "object": "refund", "amount": 1, "status": "succeeded"},
-        )
-        yield stub
 
 
 def test_a_refund_by_the_admin_is_logged_and_in_the_history_with_who(

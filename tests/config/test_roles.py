@@ -5,7 +5,6 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
-import responses
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.utils import timezone
@@ -14,7 +13,6 @@ from billing.models import Refund
 from config.roles import BOOKKEEPER, COORDINATOR, FACILITATOR, PRACTICE_LEAD, ROLES, sync_roles
 from enrollments.models import Enrollment
 from surveys.services import survey_submit
-from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import (
     EnrollmentFactory,
     FacilitatorFactory,
@@ -43,17 +41,6 @@ def as_role(client):
         return user
 
     return sign_in
-
-
-@pytest.fixture
-def stripe_refunds():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
-        stub.add(
-            responses.POST,
-            f"{STRIPE_TEST_BASE}/v1/refunds",
-            json={"id": "re_test_role", "object": "refund", "amount": 1, "status": "succeeded"},
-        )
-        yield stub
 
 
 def answered_survey(session, text=WRITTEN):

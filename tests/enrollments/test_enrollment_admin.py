@@ -2,13 +2,11 @@ from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
-import responses
 from django.utils import timezone
 
 from billing.models import Refund
 from enrollments.models import Enrollment, Participant
 from outbox.models import OutgoingMail
-from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
 from tests.stripe_payloads import form
 from workshops.models import Session
@@ -16,17 +14,6 @@ from workshops.models import Session
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings", "eager_tasks")]
 
 CHANGELIST = "/admin/enrollments/enrollment/"
-
-
-@pytest.fixture
-def stripe_refunds():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
-        stub.add(
-            responses.POST,
-            f"{STRIPE_TEST_BASE}/v1/refunds",
-            json={"id": "re_test_admin", "object": "refund", "amount": 1, "status": "succeeded"},
-        )
-        yield stub
 
 
 def paid(**changes):
