@@ -1,16 +1,17 @@
 import json
+from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from billing.models import Payment, Refund, StripeEvent
+from config.admin_site import HistoryAdmin
 from config.money import format_amount
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
-    """Records of what Stripe did: looked at, never edited by hand (with their history)."""
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Records of what Stripe did: looked at, never edited by hand."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -23,7 +24,7 @@ class ReadOnlyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(HistoryAdmin, ReadOnlyAdmin):
     list_display = [
         "payable_reference",
         "attempt",
@@ -39,6 +40,8 @@ class PaymentAdmin(ReadOnlyAdmin):
         "stripe_payment_intent_id",
         "stripe_checkout_session_id",
     ]
+    # What lets a browser pay is no one's to read here.
+    exclude = ["client_secret", "checkout_url"]
 
     @admin.display(description="amount")
     def amount(self, payment: Payment) -> str:
@@ -46,7 +49,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(HistoryAdmin, ReadOnlyAdmin):
     list_display = ["payment", "amount", "reason", "status", "created_by", "created_at"]
     list_filter = ["status", "reason"]
     search_fields = ["payment__payable_reference", "stripe_refund_id"]

@@ -3,11 +3,14 @@
 Payments and refunds themselves hold our references and Stripe's ids, never a name.
 """
 
+import json
+import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet, TextField
+from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
 from billing.models import Payment, Refund, StripeEvent
@@ -25,19 +28,24 @@ def stripped(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _strip(events: QuerySet[StripeEvent]) -> int:
+def _strip(events: Iterable[StripeEvent]) -> int:
     count = 0
-    for event in events.exclude(payload__has_key="stripped").only("pk", "payload"):
+    for event in events:
+        if event.payload.get("stripped"):
+            continue
         StripeEvent.objects.filter(pk=event.pk).update(payload=stripped(event.payload))
         count += 1
     return count
 
 
-def _mentioning(email: str) -> QuerySet[StripeEvent]:
-    # Stripe writes the address as it was typed, in any field: the whole payload is searched.
-    return StripeEvent.objects.annotate(payload_text=Cast("payload", TextField())).filter(
+def _mentioning(email: str) -> list[StripeEvent]:
+    """Events that name this address, as a whole value: `an@example.org` is not in
+    `joan@example.org`. Stripe writes it as it was typed, in any field of the payload."""
+    near = StripeEvent.objects.annotate(payload_text=Cast("payload", TextField())).filter(
         payload_text__icontains=email
     )
+    exactly = re.compile(rf"(?<![\w.+-]){re.escape(email)}(?![\w.-])", re.IGNORECASE)
+    return [event for event in near if exactly.search(json.dumps(event.payload))]
 
 
 class StripePayloads:
@@ -45,11 +53,16 @@ class StripePayloads:
     fields: Fields = {StripeEvent: ("payload",)}
 
     def purge(self, *, now: datetime) -> int:
+        # Applied ones after the days set; one never applied is as old as its delivery.
         cutoff = now - timedelta(days=settings.STRIPE_EVENT_PAYLOAD_DAYS)
-        return _strip(StripeEvent.objects.filter(processed_at__lt=cutoff))
+        old = StripeEvent.objects.filter(Q(processed_at__lt=cutoff) | Q(received_at__lt=cutoff))
+        return _strip(old.exclude(payload__has_key="stripped").only("pk", "payload"))
 
     def records_of(self, email: str) -> list[Any]:
-        return list(_mentioning(email).exclude(payload__has_key="stripped"))
+        return [event for event in _mentioning(email) if not event.payload.get("stripped")]
+
+    def contexts_of(self, records: list[Any]) -> list[Any]:
+        return []
 
     def erase(self, *, email: str, records: PersonsRecords, now: datetime, by: Any) -> int:
         return _strip(_mentioning(email))
@@ -61,7 +74,7 @@ class StripePayloads:
                 "received_at": event.received_at.isoformat(),
                 "payload": event.payload,
             }
-            for event in _mentioning(email).order_by("received_at")
+            for event in sorted(_mentioning(email), key=lambda event: event.received_at)
         ]
 
 

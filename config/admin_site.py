@@ -11,14 +11,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.cache import cache
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 from redis import RedisError
 from rest_framework.throttling import BaseThrottle
+from simple_history.admin import SimpleHistoryAdmin
 
 from config import privacy
 from config.cache import count_hit
@@ -181,3 +183,29 @@ class PersonalDataAdmin(admin.ModelAdmin[Any]):
                 "Cache-Control": "no-store, private",
             },
         )
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """An admin with the record's history (django-simple-history), shown only for records
+    the staff member may see at all: the library would otherwise fall back to the history
+    of a record outside `get_queryset` (another facilitator's session)."""
+
+    def _check_visible(self, request: HttpRequest, object_id: str) -> None:
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404("No such record.")
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        self._check_visible(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        self._check_visible(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)

@@ -39,6 +39,11 @@ class Keeper(Protocol):
         keepers erase what points to them, such as the emails about a booking)."""
         ...
 
+    def contexts_of(self, records: list[models.Model]) -> list[models.Model]:
+        """What emails about these records are linked to: the records themselves, or the
+        booking a participant attends on (its confirmation names everyone)."""
+        ...
+
     def erase(self, *, email: str, records: "PersonsRecords", now: datetime, by: Any) -> int:
         """Anonymize the person's records of this kind (`by` a staff member, or None for a
         command); returns how many."""
@@ -51,12 +56,18 @@ class Keeper(Protocol):
 
 @dataclass(frozen=True)
 class PersonsRecords:
-    """Every keeper's records of one person, by kind."""
+    """Every keeper's records of one person, by kind, and what emails about them hang on."""
 
     by_kind: dict[str, list[models.Model]]
+    contexts: list[models.Model] = field(default_factory=list)
 
     def all(self) -> list[models.Model]:
         return [record for records in self.by_kind.values() for record in records]
+
+    @property
+    def names(self) -> set[str]:
+        """The names the person gave us, in any of their records."""
+        return {name for record in self.all() if (name := str(getattr(record, "name", "")))}
 
 
 @dataclass
@@ -131,7 +142,11 @@ def erase_person(
     now = now or timezone.now()
     email = email.strip()
     with transaction.atomic():
-        records = PersonsRecords({k.kind: k.records_of(email) for k in _top_down()})
+        found = {keeper.kind: keeper.records_of(email) for keeper in _top_down()}
+        contexts = [
+            context for keeper in _top_down() for context in keeper.contexts_of(found[keeper.kind])
+        ]
+        records = PersonsRecords(found, contexts)
         erased = {
             keeper.kind: keeper.erase(email=email, records=records, now=now, by=by)
             for keeper in _top_down()

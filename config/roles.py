@@ -8,6 +8,7 @@ left alone). A permission that does not exist (yet) is skipped.
 from typing import Any
 
 from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
 from django.db.models import Q
 
 PRACTICE_LEAD = "Practice lead"
@@ -35,8 +36,7 @@ ROLES: dict[str, str | list[str]] = {
         "workshops.cancel_session",
         "enrollments.view_enrollment",
         "enrollments.change_enrollment",
-        "enrollments.view_participant",
-        "enrollments.change_participant",
+        *_all("enrollments", "participant"),
         "inquiries.view_inquiry",
         "inquiries.change_inquiry",
         "inquiries.view_inquiry_message",
@@ -73,7 +73,18 @@ ROLES: dict[str, str | list[str]] = {
 
 
 def sync_roles(apps: Any = global_apps, using: str = "default") -> dict[str, int]:
-    """Create or update the role groups; returns how many permissions each now holds."""
+    """Create or update the role groups; returns how many permissions each now holds.
+
+    Every app's permissions are made first (as `migrate` makes them once it is done), so
+    that a role holds those of apps migrated after its own.
+    """
+    for app_config in apps.get_app_configs():
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True  # a migration's apps have none
+        try:
+            create_permissions(app_config, apps=apps, using=using, verbosity=0)
+        finally:
+            app_config.models_module = models_module
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     held = {}

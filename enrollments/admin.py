@@ -9,11 +9,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from billing.models import Payment
 from billing.selectors import refundable_cents, refunds_of
-from config.admin_site import PersonalDataAdmin
+from config.admin_site import HistoryAdmin, PersonalDataAdmin
 from config.errors import DomainError
 from config.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
 from enrollments.models import Enrollment, Participant
@@ -59,7 +58,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(SimpleHistoryAdmin, PersonalDataAdmin):
+class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
     list_display = ["reference", "name", "session", "seats", "status", "amount", "created_at"]
     list_filter = ["status", "session__offering", "created_at"]
     search_fields = ["reference", "name", "email", "organization", "participants__email"]
@@ -186,7 +185,7 @@ class EnrollmentAdmin(SimpleHistoryAdmin, PersonalDataAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin[Participant]):
+class ParticipantAdmin(PersonalDataAdmin):
     """The roster: who attends each session, and whether they came. Coordinators see every
     session's; a facilitator the sessions they lead, by name only."""
 
@@ -196,6 +195,7 @@ class ParticipantAdmin(admin.ModelAdmin[Participant]):
     search_fields = ["name"]
     list_select_related = ["enrollment__session__offering"]
     fields = readonly_fields = ("name", "session")
+    actions = ["erase_people", "export_people"]
     ordering = ["-enrollment__session__starts_at", "name", "id"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class EnrollmentsConfig(AppConfig):
@@ -19,3 +22,13 @@ class EnrollmentsConfig(AppConfig):
         cache.watch(Enrollment)  # seats left are part of the catalog's answers
         for keeper in (Bookings(), Participants(), RetriedRequests()):
             privacy.register(keeper)
+        # The roles hold what is defined for them after every migrate, new permissions too.
+        post_migrate.connect(_sync_roles, dispatch_uid="regard-sync-roles")
+
+
+def _sync_roles(sender: AppConfig, using: str, **kwargs: Any) -> None:
+    # Imported when called: config.roles imports auth's management, which needs the apps.
+    from config.roles import sync_roles
+
+    if sender.name == "enrollments":  # once per migrate, not once per app
+        sync_roles(using=using)

@@ -45,6 +45,9 @@ class Bookings:
     def records_of(self, email: str) -> list[Any]:
         return list(Enrollment.objects.filter(email__iexact=email, anonymized_at__isnull=True))
 
+    def contexts_of(self, records: list[Any]) -> list[Any]:
+        return records
+
     def erase(self, *, email: str, records: PersonsRecords, now: datetime, by: Any) -> int:
         return _anonymize_bookings(Enrollment.objects.filter(email__iexact=email), now)
 
@@ -80,6 +83,9 @@ class Participants:
 
     def records_of(self, email: str) -> list[Any]:
         return list(Participant.objects.filter(email__iexact=email))
+
+    def contexts_of(self, records: list[Any]) -> list[Any]:
+        return [*records, *(participant.enrollment for participant in records)]
 
     def erase(self, *, email: str, records: PersonsRecords, now: datetime, by: Any) -> int:
         return _anonymize_participants(Participant.objects.filter(email__iexact=email))
@@ -118,6 +124,9 @@ class RetriedRequests:
     def records_of(self, email: str) -> list[Any]:
         bookings = Enrollment.objects.filter(email__iexact=email)
         return list(self._answering(list(bookings.values_list("reference", flat=True))))
+
+    def contexts_of(self, records: list[Any]) -> list[Any]:
+        return []
 
     def erase(self, *, email: str, records: PersonsRecords, now: datetime, by: Any) -> int:
         # By the bookings found before any was anonymized.

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from billing.models import Payment
 from billing.selectors import refundable_cents
+from billing.services.payments import checkout_paid
 from billing.stripe_client import PaymentUnavailable
 from config.errors import Conflict, NotFound
 from config.pages import page_not_found
@@ -94,11 +95,11 @@ CHECKOUT_RETURN = timedelta(hours=2)
 @require_GET
 def checkout_returned(request: HttpRequest, session_id: str) -> HttpResponse:
     """Stripe sends the person back here with the Checkout Session's id, not the booking's
-    secret link: to their booking page, if they paid a moment ago."""
+    secret link: to their booking page, if they paid there a moment ago."""
     booking = selectors.booking_paying_at_checkout(
         session_id, since=timezone.now() - CHECKOUT_RETURN
     )
-    if booking is None:
+    if booking is None or not checkout_paid(session_id=session_id):
         return render(request, "pages/checkout_returned.html")
     return redirect(reverse("booking", args=[booking.token]) + "?paid=1")
 

@@ -21,6 +21,9 @@ class Inquiries:
     def records_of(self, email: str) -> list[Any]:
         return list(Inquiry.objects.filter(email__iexact=email, anonymized_at__isnull=True))
 
+    def contexts_of(self, records: list[Any]) -> list[Any]:
+        return records
+
     def erase(self, *, email: str, records: PersonsRecords, now: datetime, by: Any) -> int:
         return inquiry_erase_for_email(email=email, by=by)
 

@@ -4,18 +4,20 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from config.admin_site import PersonalDataAdmin
 from config.logs import hide_secret_links
 from outbox.models import OutgoingMail
 from outbox.services import mail_requeue
 
 
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin[OutgoingMail]):
+class OutgoingMailAdmin(PersonalDataAdmin):
+    person_email_field = "to"
     list_display = ["subject", "to", "kind", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "kind", "created_at"]
     search_fields = ["to", "subject"]
     date_hierarchy = "created_at"
-    actions = ["resend"]
+    actions = ["resend", "erase_people", "export_people"]
     readonly_fields = [
         "kind",
         "to",
@@ -71,5 +73,6 @@ class OutgoingMailAdmin(admin.ModelAdmin[OutgoingMail]):
         count = 0
         for mail in queryset.exclude(status=OutgoingMail.Status.SENDING):
             mail_requeue(mail=mail)
+            self.log_change(request, mail, "Queued to be sent again.")
             count += 1
         self.message_user(request, f"{count} email(s) queued to be sent again.", messages.SUCCESS)

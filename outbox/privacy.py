@@ -1,5 +1,7 @@
 """The outbox's personal data: every email's address and body."""
 
+import html
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,8 +24,15 @@ ERASED = {
 
 
 def _not_yet_erased(mails: QuerySet[OutgoingMail]) -> QuerySet[OutgoingMail]:
-    # A row on its way to the mail server is left until it is sent (the next run).
-    return mails.exclude(status=Status.SENDING).exclude(to="", body_text="")
+    return mails.exclude(to="", body_text="")
+
+
+def _without(text: str, words: list[str]) -> str:
+    """`text` with each of `words` (a name, an address) taken out, as written or escaped."""
+    for word in words:
+        for form in {word, html.escape(word)}:
+            text = re.sub(re.escape(form), "[erased]", text, flags=re.IGNORECASE)
+    return text
 
 
 class Emails:
@@ -40,18 +49,33 @@ class Emails:
     def records_of(self, email: str) -> list[Any]:
         return list(OutgoingMail.objects.filter(to__iexact=email))
 
+    def contexts_of(self, records: list[Any]) -> list[Any]:
+        return []
+
     def erase(self, *, email: str, records: PersonsRecords, now: datetime, by: Any) -> int:
-        """Emails to the person, and emails about their records to anyone (a participant's
-        confirmation names who booked for them)."""
-        about = Q(to__iexact=email)
-        for record in records.all():
-            if isinstance(record, OutgoingMail):
-                continue
+        """Emails to the person are emptied. Emails to someone else about the person's
+        records (a confirmation naming who booked, or who attends) keep all but the
+        person's name and address."""
+        to_them = Q(to__iexact=email)
+        emptied = self._erase(_not_yet_erased(OutgoingMail.objects.filter(to_them)))
+        about = Q(pk__in=[])
+        for record in records.contexts:
             about |= Q(related_type=ContentType.objects.get_for_model(record), related_id=record.pk)
-        return self._erase(_not_yet_erased(OutgoingMail.objects.filter(about)))
+        words = sorted({email, *records.names}, key=len, reverse=True)  # longest first
+        redacted = 0
+        for mail in OutgoingMail.objects.filter(about).exclude(to_them):
+            changed = {
+                name: _without(getattr(mail, name), words)
+                for name in ("subject", "body_text", "body_html")
+            }
+            if any(changed[name] != getattr(mail, name) for name in changed):
+                OutgoingMail.objects.filter(pk=mail.pk).update(**changed)
+                redacted += 1
+        return emptied + redacted
 
     def _erase(self, mails: QuerySet[OutgoingMail]) -> int:
-        # Owed emails to someone erased are not sent any more.
+        # Owed emails to someone erased are not sent any more. One being handed to the
+        # mail server right now goes out with what it had, and is emptied all the same.
         mails.filter(status=Status.QUEUED).update(status=Status.FAILED)
         return mails.update(**ERASED)
 

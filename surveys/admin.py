@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
+from config.admin_site import PersonalDataAdmin
 from config.csv_export import csv_response, csv_safe
 from surveys import selectors
 from surveys.models import (
@@ -102,7 +103,9 @@ def _csv_value(answer: SurveyAnswer) -> str:
 
 
 @admin.register(SurveyInvitation)
-class SurveyInvitationAdmin(admin.ModelAdmin[SurveyInvitation]):
+class SurveyInvitationAdmin(PersonalDataAdmin):
+    person_email_field = "participant__email"
+    actions = ["erase_people", "export_people"]
     change_list_template = "admin/surveys/surveyinvitation/change_list.html"
     list_display = [
         "participant_name",

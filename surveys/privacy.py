@@ -40,6 +40,9 @@ class SurveyAnswers:
             _written(SurveyAnswer.objects.filter(invitation__participant__email__iexact=email))
         )
 
+    def contexts_of(self, records: list[Any]) -> list[Any]:
+        return list({answer.invitation for answer in records})
+
     def erase(self, *, email: str, records: PersonsRecords, now: datetime, by: Any) -> int:
         # By the participants found before any was anonymized.
         participants = [p.pk for p in records.by_kind.get("participants", [])]

@@ -17,6 +17,7 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import models
@@ -27,9 +28,10 @@ from django.utils import timezone
 from billing.models import StripeEvent
 from config import privacy
 from config.references import new_token
-from enrollments.models import Enrollment, IdempotencyKey
+from enrollments.models import Enrollment, IdempotencyKey, Participant
 from enrollments.services.roster import queue_confirmations
 from inquiries.services import inquiry_add_note, inquiry_submit
+from outbox.models import OutgoingMail
 from surveys.services import survey_submit
 from tests.factories import (
     EnrollmentFactory,
@@ -53,6 +55,11 @@ TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
 
 def project_models() -> list[type[models.Model]]:
     return [model for app in PROJECT_APPS for model in apps.get_app_config(app).get_models()]
+
+
+def scanned_models() -> list[type[models.Model]]:
+    """Where a trace is looked for: the project's models, and the admin's log."""
+    return [*project_models(), LogEntry]
 
 
 def text_fields(model: type[models.Model]) -> list[models.Field]:
@@ -108,6 +115,13 @@ def live(marker: str) -> str:
         enrollment=booking, name=f"Person {marker}", email=email
     )
     queue_confirmations(booking)  # the emails it owes, with the name in them
+    LogEntry.objects.log_actions(  # staff changed the booking: the log names it
+        user_id=staff.pk,
+        queryset=[booking, participant],
+        action_flag=CHANGE,
+        change_message="Changed name.",
+        single_object=False,
+    )
     invitation = SurveyInvitationFactory.create(participant=participant, session=session)
     survey_submit(
         invitation_id=invitation.pk,
@@ -136,7 +150,7 @@ def live(marker: str) -> str:
 def traces(marker: str) -> dict[str, int]:
     """Where `marker` can still be read: rows per field, in every text field of every model."""
     found = {}
-    for model in project_models():
+    for model in scanned_models():
         for field in text_fields(model):
             rows = (
                 model._default_manager.annotate(scanned=Cast(field.name, TextField()))
@@ -307,3 +321,71 @@ def test_nothing_is_written_to_an_erased_person():
     queue_confirmations(booking)
 
     assert traces("ada-7q") == {}
+
+
+def booking_for_someone_else(purchaser: str, participant: str) -> None:
+    """`purchaser` books two seats, for themselves and for `participant`."""
+    session = SessionFactory.create(starts_at=timezone.now() - timedelta(days=3))
+    booking = EnrollmentFactory.create(
+        session=session, seats=2, name=f"Person {purchaser}", email=f"{purchaser}@example.org"
+    )
+    for marker in (purchaser, participant):
+        ParticipantFactory.create(
+            enrollment=booking, name=f"Person {marker}", email=f"{marker}@example.org"
+        )
+    queue_confirmations(booking)  # each names the other
+
+
+def rows_of(marker: str) -> dict[str, list[dict]]:
+    """What is the person's own: the emails sent to them, and their participant row."""
+    address = f"{marker}@example.org"
+    emails = OutgoingMail.objects.filter(to=address).order_by("pk")
+    return {
+        "emails": [dict(row) for row in emails.values("subject", "body_text", "body_html", "to")],
+        "participant": [dict(row) for row in Participant.objects.filter(email=address).values()],
+    }
+
+
+@pytest.mark.parametrize(("erased", "kept"), [("zed-5m", "ada-7q"), ("ada-7q", "zed-5m")])
+def test_emails_about_a_shared_booking_lose_only_the_erased_persons_name(erased, kept):
+    booking_for_someone_else("ada-7q", "zed-5m")
+    assert "outbox.OutgoingMail.body_text" in traces(erased)
+    their_email = OutgoingMail.objects.get(to=f"{kept}@example.org")
+    assert f"Person {erased}" in their_email.body_text  # each email names the other person
+    kept_before = rows_of(kept)
+
+    privacy.erase_person(email=f"{erased}@example.org")
+
+    assert traces(erased) == {}
+    their_email.refresh_from_db()
+    assert f"Person {erased}" not in their_email.body_text
+    assert "[erased]" in their_email.body_text
+    after = rows_of(kept)
+    for row in (*kept_before["emails"], *after["emails"]):  # all but the other's name
+        for name in ("subject", "body_text", "body_html"):
+            row[name] = row[name].replace(f"Person {erased}", "[erased]")
+    assert after == kept_before
+
+
+def test_a_stripe_payload_is_matched_by_the_whole_address():
+    an, joan = (
+        StripeEvent.objects.create(
+            stripe_id=f"evt_{new_token()[:16]}",
+            type="checkout.session.completed",
+            payload={"data": {"object": {"id": "cs_1", "customer_email": address}}},
+            processed_at=timezone.now(),
+        )
+        for address in ("an-4x@example.org", "joan-4x@example.org")
+    )
+    joan_before = joan.payload
+
+    exported = privacy.export_person(email="an-4x@example.org")["payment events"]
+    privacy.erase_person(email="an-4x@example.org")
+
+    an.refresh_from_db()
+    joan.refresh_from_db()
+    assert [event["payload"]["data"]["object"]["customer_email"] for event in exported] == [
+        "an-4x@example.org"
+    ]
+    assert "an-4x@example.org" not in json.dumps(an.payload)
+    assert joan.payload == joan_before

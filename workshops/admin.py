@@ -10,15 +10,15 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from simple_history.admin import SimpleHistoryAdmin
 
+from config.admin_site import HistoryAdmin
 from config.money import format_amount
 from enrollments.selectors import sessions_with_seats
 from enrollments.services.cancellation import session_cancel
 from enrollments.services.reminders import session_notify_change
 from surveys.selectors import survey_results
 from workshops.models import Facilitator, Offering, Session, Topic
-from workshops.selectors import sessions_for_staff
+from workshops.selectors import leads_only_own_sessions, sessions_for_staff
 from workshops.services import offerings_publish
 
 
@@ -33,6 +33,10 @@ class TopicAdmin(admin.ModelAdmin[Topic]):
 class FacilitatorAdmin(admin.ModelAdmin[Facilitator]):
     list_display = ["name", "credentials"]
     search_fields = ["name", "credentials"]
+
+
+def may_see_results(request: HttpRequest) -> bool:
+    return request.user.has_perm("surveys.view_survey_results")
 
 
 def _survey_summary(**scope: Any) -> SafeString:
@@ -70,6 +74,9 @@ class SessionInline(admin.TabularInline[Session, Offering]):
     ]
     show_change_link = True
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
+        return sessions_for_staff(request.user, super().get_queryset(request))
+
     def has_change_permission(self, request: HttpRequest, obj: Offering | None = None) -> bool:
         # New dates are added here; a date people have booked is changed on its own page,
         # where the change is sent to them.
@@ -77,7 +84,7 @@ class SessionInline(admin.TabularInline[Session, Offering]):
 
 
 @admin.register(Offering)
-class OfferingAdmin(SimpleHistoryAdmin):
+class OfferingAdmin(HistoryAdmin):
     list_display = ["title", "kind", "format", "price", "is_published", "updated_at"]
     list_filter = ["kind", "format", "is_published", "topics"]
     search_fields = ["title", "summary", "description", "audience"]
@@ -96,9 +103,15 @@ class OfferingAdmin(SimpleHistoryAdmin):
     ]
     Media = SurveyMedia
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Offering]:
+        offerings = super().get_queryset(request)
+        if leads_only_own_sessions(request.user):
+            return offerings.filter(facilitators__user_id=request.user.pk).distinct()
+        return offerings
+
     def get_fieldsets(self, request: HttpRequest, obj: Offering | None = None) -> Any:
         fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None:
+        if obj is not None and may_see_results(request):
             fieldsets.append(("Follow-up surveys, all sessions", {"fields": ["survey_summary"]}))
         return fieldsets
 
@@ -133,7 +146,7 @@ class OfferingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(SimpleHistoryAdmin):
+class SessionAdmin(HistoryAdmin):
     list_display = [
         "__str__",
         "starts_at",
@@ -163,7 +176,7 @@ class SessionAdmin(SimpleHistoryAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Session | None = None) -> Any:
         fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None:
+        if obj is not None and may_see_results(request):
             fieldsets.append(("Follow-up survey", {"fields": ["survey_summary"]}))
         return fieldsets
 

@@ -170,6 +170,16 @@ def payments_close_open(*, payable: Model) -> int:
     return len(open_ids)
 
 
+def checkout_paid(*, session_id: str) -> bool:
+    """Whether Stripe says the person paid on its Checkout page (the way back from it)."""
+    try:
+        checkout = stripe_client().v1.checkout.sessions.retrieve(session_id)
+    except (stripe.StripeError, PaymentUnavailable) as error:
+        logger.info("stripe: could not look up a Checkout Session: %s", type(error).__name__)
+        return False
+    return checkout.status == "complete"
+
+
 def payment_cancel_at_stripe(*, payment_id: int) -> None:
     """Best effort, after commit: close an open payment so the person is not charged later.
 

@@ -1,16 +1,10 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 from config.roles import sync_roles
 
 
 def create_roles(apps, schema_editor):
-    """The four roles of DESIGN.md. Permissions are made after migrations, so the ones the
-    roles name are made here first (as `migrate` would, a moment later)."""
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    """The four roles of DESIGN.md (kept up to date after every `migrate` since)."""
     sync_roles(apps, using=schema_editor.connection.alias)
 
 

@@ -180,26 +180,49 @@ def test_what_a_booking_asks_billing_to_collect_is_exactly_its_amount(seats, amo
     assert enrollment.token not in request.success_url + request.cancel_url
 
 
-def test_the_way_back_from_checkout_leads_to_the_booking_for_a_while(client):
-    enrollment = EnrollmentFactory.create(status=Enrollment.Status.PENDING_PAYMENT)
-    PaymentFactory.create(
-        enrollment=enrollment,
-        flow=Payment.Flow.CHECKOUT,
-        status=Payment.Status.PENDING,
-        stripe_checkout_session_id="cs_test_back",
-    )
+@pytest.fixture
+def checkout_sessions():
+    """Stripe's word on two Checkout Sessions: one paid, one left open."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
+        for session_id, status in (("cs_test_paid", "complete"), ("cs_test_open", "open")):
+            stub.add(
+                responses.GET,
+                f"{STRIPE_TEST_BASE}/v1/checkout/sessions/{session_id}",
+                json={
+                    **checkout_session(amount=18000, reference="ENR-T1"),
+                    "id": session_id,
+                    "status": status,
+                },
+            )
+        yield stub
 
-    right_away = client.get("/payments/checkout/cs_test_back/")
+
+def test_the_way_back_from_checkout_leads_to_the_booking_once_paid_and_for_a_while(
+    client, checkout_sessions
+):
+    paid, unpaid = (
+        EnrollmentFactory.create(status=Enrollment.Status.PENDING_PAYMENT) for _ in range(2)
+    )
+    for booking, session_id in ((paid, "cs_test_paid"), (unpaid, "cs_test_open")):
+        PaymentFactory.create(
+            enrollment=booking,
+            flow=Payment.Flow.CHECKOUT,
+            status=Payment.Status.PENDING,
+            stripe_checkout_session_id=session_id,
+        )
+
+    right_away = client.get("/payments/checkout/cs_test_paid/")
+    not_paid = client.get("/payments/checkout/cs_test_open/")
     unknown = client.get("/payments/checkout/cs_test_someone_else/")
     with time_machine.travel(timezone.now() + timedelta(hours=3)):
-        later = client.get("/payments/checkout/cs_test_back/")
+        later = client.get("/payments/checkout/cs_test_paid/")
 
     assert right_away.status_code == HTTPStatus.FOUND
-    assert right_away["Location"] == f"/enrollments/{enrollment.token}/?paid=1"
+    assert right_away["Location"] == f"/enrollments/{paid.token}/?paid=1"
     assert "no-store" in right_away["Cache-Control"]
-    for not_a_key in (unknown, later):
+    for not_a_key, booking in ((not_paid, unpaid), (unknown, paid), (later, paid)):
         assert not_a_key.status_code == HTTPStatus.OK
-        assert enrollment.token not in not_a_key.content.decode()
+        assert booking.token not in not_a_key.content.decode()
         assert "we have sent you an email" in not_a_key.content.decode()
 
 

@@ -234,3 +234,44 @@ def test_a_coordinator_may_not_cancel_a_session_by_its_form_without_the_permissi
     session.refresh_from_db()
     assert session.status == "scheduled"
     assert Enrollment.objects.get().status == Enrollment.Status.CONFIRMED
+
+
+def test_after_migrating_the_practice_lead_holds_every_permission_of_every_app():
+    lead = Group.objects.get(name=PRACTICE_LEAD)
+
+    # Those of apps migrated after the roles were made too (a second factor's devices).
+    assert lead.permissions.filter(codename="add_totpdevice").exists()
+    assert lead.permissions.count() == Permission.objects.count()
+
+
+def test_a_facilitator_never_sees_another_sessions_history_or_its_offerings_dates(client, as_role):
+    theirs = SessionFactory.create()
+    other = SessionFactory.create(offering=theirs.offering, is_public=False, organization="Acme")
+    unrelated = SessionFactory.create()
+    user = as_role(FACILITATOR)
+    FacilitatorFactory.create(user=user).offerings.add(theirs.offering)
+    unrelated.save()  # a second history row
+
+    own_history = client.get(f"/admin/workshops/session/{theirs.pk}/history/")
+    history = client.get(f"/admin/workshops/session/{unrelated.pk}/history/")
+    version = unrelated.history.earliest()
+    old_version = client.get(
+        f"/admin/workshops/session/{unrelated.pk}/history/{version.history_id}/"
+    )
+    other_offering = client.get(f"/admin/workshops/offering/{unrelated.offering_id}/change/")
+
+    assert own_history.status_code == HTTPStatus.OK
+    assert history.status_code == HTTPStatus.NOT_FOUND
+    assert old_version.status_code == HTTPStatus.NOT_FOUND
+    assert other_offering.status_code == HTTPStatus.FOUND  # not one of theirs
+    assert other.pk  # the same offering's other dates are theirs too: they lead it
+
+
+def test_a_bookkeeper_sees_no_survey_results_on_a_session(client, as_role):
+    session = SessionFactory.create(starts_at=timezone.now() - timedelta(days=3))
+    answered_survey(session)
+    as_role(BOOKKEEPER)
+
+    page = client.get(f"/admin/workshops/session/{session.pk}/change/").content.decode()
+
+    assert 'class="survey-bar"' not in page

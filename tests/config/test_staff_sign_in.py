@@ -2,10 +2,12 @@
 a second factor; sessions that end; passwords that are not easy to guess."""
 
 import threading
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 import requests
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
@@ -161,3 +163,16 @@ def test_easy_passwords_are_refused(lead, password):
 
 def test_a_good_password_is_taken(lead):
     validate_password("tea kettle under a quiet moon", user=lead)
+
+
+def test_a_staff_session_ends_after_the_set_hours(client, lead, settings):
+    with time_machine.travel("2026-12-01 09:00Z") as clock:
+        client.post(LOGIN, {"username": "lead", "password": "right-password"})
+        clock.shift(timedelta(hours=settings.ADMIN_SESSION_HOURS) - timedelta(minutes=1))
+        still_in = client.get("/admin/")
+        clock.shift(timedelta(minutes=2))
+        after = client.get("/admin/")
+
+    assert still_in.status_code == HTTPStatus.OK
+    assert after.status_code == HTTPStatus.FOUND  # to sign in again
+    assert after["Location"].startswith(LOGIN)
