@@ -1,10 +1,8 @@
 """The admin site: sign-in limited so a password cannot be guessed at speed, a second factor,
 and the admin actions every app shares."""
 
-import contextlib
 import hashlib
 import json
-import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -18,14 +16,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.template.response import TemplateResponse
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
-from redis import RedisError
 from rest_framework.throttling import BaseThrottle
 from simple_history.admin import SimpleHistoryAdmin
 
 from config import privacy
-from config.cache import count_hit
-
-logger = logging.getLogger(__name__)
+from config.cache import count_hit, fail_open
 
 
 def client_address(request: HttpRequest) -> str:
@@ -74,14 +69,15 @@ class RegardAdminSite(admin.AdminSite):
             return super().login(request, extra_context)
         by_address, by_pair = _sign_in_keys(request)
         window = settings.ADMIN_LOGIN_WINDOW_SECONDS
-        try:
-            # Counted before the password is checked, each in one atomic step: guesses
-            # sent together are each counted, and those past the limit are not tried.
-            tried_here, _ = count_hit(by_address, window)
-            tried_as, _ = count_hit(by_pair, window)
-        except RedisError as error:
-            logger.warning("admin sign-in: attempts not counted (%s)", type(error).__name__)
-            tried_here = tried_as = 0
+        # Counted before the password is checked, each in one atomic step: guesses sent
+        # together are each counted, and those past the limit are not tried. Should Redis
+        # fail, sign-in goes on uncounted rather than locking the practice out.
+        tried_here, _ = fail_open(
+            "admin sign-in limits", lambda: count_hit(by_address, window), (0, 0.0)
+        )
+        tried_as, _ = fail_open(
+            "admin sign-in limits", lambda: count_hit(by_pair, window), (0, 0.0)
+        )
         if (
             tried_as > settings.ADMIN_LOGIN_ATTEMPTS
             or tried_here > settings.ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS
@@ -94,9 +90,8 @@ class RegardAdminSite(admin.AdminSite):
                 headers={"Retry-After": str(window)},
             )
         response = super().login(request, extra_context)
-        if request.user.is_authenticated:
-            with contextlib.suppress(RedisError):
-                cache.delete(by_pair)  # a good sign-in clears the count of its own guesses
+        if request.user.is_authenticated:  # a good sign-in clears the count of its guesses
+            fail_open("admin sign-in limits", lambda: cache.delete(by_pair), None)
         return response
 
 

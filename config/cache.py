@@ -7,13 +7,77 @@ Redis itself, and a cached catalog answer or a throttle check pays it on every r
 is safe to share between threads: it takes a connection from the pool per command.
 
 `count_hit` is the throttles' counter: one atomic step, one round trip with Redis.
+
+`fail_open` is how every shortcut that leans on Redis (throttles, the catalog cache, the
+full-session note, the kick that queues a job) survives it failing (DESIGN.md invariant
+9): the request goes on without it, and the process leaves Redis alone for a few seconds,
+so the next requests do not each wait for a timeout. It warns once a minute per process
+for each thing that went without, not once per request.
 """
 
+import logging
+import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis import RedisError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# After Redis failed, this process does without it for this long before asking again.
+PAUSE_SECONDS = 5.0
+WARN_EVERY_SECONDS = 60.0
+
+
+class _Outage:
+    """This process's view of whether Redis is failing, shared by its threads."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.paused_until = 0.0
+        self.warned_at: dict[str, float] = {}
+
+    def paused(self) -> bool:
+        return time.monotonic() < self.paused_until
+
+    def failed(self, what: str, error: Exception) -> None:
+        now = time.monotonic()
+        with self.lock:
+            self.paused_until = now + PAUSE_SECONDS
+            last = self.warned_at.get(what)
+            if last is not None and now - last < WARN_EVERY_SECONDS:
+                return
+            self.warned_at[what] = now
+        logger.warning(
+            "redis: %s goes on without Redis for now (%s: %s); this is said once a minute",
+            what,
+            type(error).__name__,
+            error,
+        )
+
+    def reset(self) -> None:
+        with self.lock:
+            self.paused_until = 0.0
+            self.warned_at.clear()
+
+
+outage = _Outage()
+
+
+def fail_open(what: str, call: Callable[[], T], fallback: T) -> T:
+    """`call()`, or `fallback` when Redis fails or failed a moment ago (see the module)."""
+    if outage.paused():
+        return fallback
+    try:
+        return call()
+    except (RedisError, OSError) as error:
+        outage.failed(what, error)
+        return fallback
 
 
 class _SharedClient(RedisCacheClient):

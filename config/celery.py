@@ -1,7 +1,6 @@
 """The Celery app (`celery -A config worker`, `celery -A config beat`) and how work is queued."""
 
 import gc
-import logging
 import os
 import threading
 from typing import Any
@@ -10,11 +9,11 @@ from celery import Celery
 from celery.signals import celeryd_after_setup, task_prerun
 from django.db import transaction
 
+from config.cache import outage
 from config.logs import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-logger = logging.getLogger(__name__)
 
 app = Celery("regard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -39,6 +38,8 @@ def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
     """
 
     def kick() -> None:
+        if outage.paused():
+            return  # the broker failed a moment ago: the sweep will pick the work up
         try:
             if task_name not in app.tasks:
                 # Web processes never import the task modules; the worker does at start.
@@ -47,12 +48,8 @@ def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
                         app.loader.import_default_modules()
             app.tasks[task_name].apply_async(kwargs=kwargs, retry=False)
         except Exception as error:
-            logger.warning(
-                "could not queue %s now (%s: %s); its sweep will pick the work up",
-                task_name,
-                type(error).__name__,
-                error,
-            )
+            # Warned once a minute; the process leaves the broker alone for a few seconds.
+            outage.failed("jobs queued on commit (their sweeps pick the work up)", error)
 
     transaction.on_commit(kick)
 

@@ -6,12 +6,14 @@ stores nothing. `not_found` and `server_error` give the same shape to requests t
 never reach a DRF view (an unknown `/api/...` path, an unexpected crash).
 """
 
+import sys
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -127,6 +129,9 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
 
+    if isinstance(exc, OperationalError | InterfaceError):
+        return _database_unavailable()
+
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: Django logs it and `server_error` answers in the shape
 
@@ -158,7 +163,36 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+DATABASE_DOWN = (
+    "We can't reach our records just now, so nothing was saved. Please try again in a few "
+    "minutes; if it is urgent, please write to us by email."
+)
+
+
+def _database_unavailable() -> Response:
+    set_rollback()
+    return Response(
+        error_body("unavailable", DATABASE_DOWN),
+        status=HTTPStatus.SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "30"},
+    )
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Called while the error is being handled: a database that does not answer is an
+    # outage (503, DESIGN.md invariant 9), not a bug.
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        if _is_api(request):
+            return JsonResponse(
+                error_body("unavailable", DATABASE_DOWN),
+                status=HTTPStatus.SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "30"},
+            )
+        return HttpResponse(
+            f"<!doctype html><title>Please try again soon</title><p>{DATABASE_DOWN}</p>",
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "30"},
+        )
     if _is_api(request):
         message = "Something went wrong on our side. Nothing you did caused it; please try again."
         return JsonResponse(

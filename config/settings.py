@@ -134,17 +134,21 @@ if REDIS_URL:
             "BACKEND": "config.cache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "regard",
-            # A Redis that stops answering fails a cache call after this, not never.
-            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
+            # A Redis that stops answering fails a cache call after this, not never; the
+            # request then goes on without it (config/cache.py, fail_open), well within 2 s.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         # A task is redelivered if no worker acknowledged it within this time (acks_late).
         "visibility_timeout": 3600,
-        "socket_connect_timeout": 5,
-        "socket_timeout": 5,
+        # A kick on commit waits no longer than this for a broker that hangs. The read
+        # timeout stays above the 1 s a worker's BRPOP waits for work.
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 1.5,
     }
+    CELERY_BROKER_CONNECTION_TIMEOUT = 1
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "filesystem://"

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import throttling
 from rest_framework.request import Request
 
-from config.cache import count_hit
+from config.cache import count_hit, fail_open
 
 
 class ScopedRateThrottle(throttling.ScopedRateThrottle):
@@ -30,7 +30,11 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.num_requests is None or self.duration is None or self.key is None:
             return True
-        count, self.seconds_left = count_hit(self.key, self.duration)
+        key, duration = self.key, self.duration
+        # With Redis failing, requests are let through uncounted (DESIGN.md invariant 9).
+        count, self.seconds_left = fail_open(
+            "throttles", lambda: count_hit(key, duration), (0, 0.0)
+        )
         return count <= self.num_requests
 
     def wait(self) -> float:

@@ -29,6 +29,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from config import events
+from config.cache import outage
 from config.celery import app as celery_app
 from config.events import Event
 from workshops.cache import forget_local_answers
@@ -64,10 +65,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
     # Throttle counters and catalog answers live in the cache (and the answers in the
-    # process too); each test starts with none.
+    # process too); each test starts with none, and with Redis not paused by an outage
+    # an earlier test played.
+    outage.reset()
     django_cache.clear()
     forget_local_answers()
     yield
+    outage.reset()
     django_cache.clear()
     forget_local_answers()
 

@@ -30,6 +30,11 @@ CHECKS = [
 ]
 
 
+@pytest.fixture
+def django_settings(settings):
+    return settings  # pytest-django's, under a name hypothesis' `settings` does not take
+
+
 @pytest.fixture(autouse=True)
 def catalog(db, monkeypatch):
     # As Django's test client does: requests must not close the test's database connection.
@@ -44,8 +49,7 @@ def catalog(db, monkeypatch):
     request_finished.connect(close_old_connections)
 
 
-@schema.parametrize()
-@settings(
+FUZZING = settings(
     # FUZZ_EXAMPLES=500 make test PYTEST_ARGS=tests/test_schema_fuzz.py digs deeper.
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")),
     # Reproducible in CI (main stays green for a known reason); exploring on developers' runs.
@@ -57,10 +61,43 @@ def catalog(db, monkeypatch):
         HealthCheck.filter_too_much,
     ],
 )
-def test_every_operation_answers_as_documented(case):
+
+
+def answers_as_documented(case) -> None:
     response = case.call()
     if response.status_code == 503:
         # Payments are unavailable in this test (no Stripe configured): documented, not a bug.
         assert response.json()["code"] == "payment_unavailable"
         return
     case.validate_response(response, checks=CHECKS)
+
+
+@schema.parametrize()
+@FUZZING
+def test_every_operation_answers_as_documented(case):
+    answers_as_documented(case)
+
+
+# Nothing listens on port 1 of loopback: every call to this Redis is refused.
+STOPPED_REDIS = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+def redis_stopped(django_settings, broker_at):
+    """The cache, throttles, notes and broker all on a Redis that is not there."""
+    django_settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.SharedClientRedisCache",
+            "LOCATION": STOPPED_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    django_settings.CATALOG_CACHE_SECONDS = 30
+    broker_at(STOPPED_REDIS)
+
+
+@schema.parametrize()
+@FUZZING
+def test_every_operation_answers_as_documented_with_redis_stopped(case, redis_stopped):
+    # DESIGN.md invariant 9: no outage produces a 500.
+    answers_as_documented(case)

@@ -21,11 +21,11 @@ The same versions keep a note of sessions found full, so that in a rush on a ful
 session each further request is refused from the note, with no SQL (`known_full`). Notes
 are kept only in Redis, which every process shares: a process's own cache would not hear
 of a seat freed in another. A note is a shortcut, never the answer: if Redis fails, the
-request takes the locked check as if there were none.
+request takes the locked check as if there were none. Everything here fails open
+(`config.cache.fail_open`).
 """
 
 import hashlib
-import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -37,13 +37,13 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from redis import RedisError
 
-from config.cache import shared_cache
-
-logger = logging.getLogger(__name__)
+from config.cache import fail_open, shared_cache
 
 VERSION_KEY = "catalog:version"
+# What goes without Redis when it fails, as the warnings name it.
+CACHE = "the catalog cache"
+FULL_NOTES = "notes of full sessions"
 
 
 def _new_catalog_version() -> str:
@@ -56,14 +56,14 @@ def _new_catalog_version() -> str:
 def catalog_changed(**kwargs: Any) -> None:
     # After commit: a reader between the write and the commit would cache the old rows
     # under the new version.
-    # Robust: if Redis fails here the change is committed all the same, and the request
-    # and its other on-commit work (queued jobs) go on; answers lapse with their time.
-    transaction.on_commit(_move_on, robust=True)
+    transaction.on_commit(_move_on)
 
 
 def _move_on() -> None:
     forget_local_answers()
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    # If Redis fails here the change is committed all the same, and the request and its
+    # other on-commit work go on; other processes' answers lapse with their time.
+    fail_open(CACHE, lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None), None)
 
 
 def cached_answer_key(path: str) -> str:
@@ -113,7 +113,7 @@ def cached_answer(path: str) -> tuple[Any | None, str]:
     if local is not None and now - local[0] < settings.CATALOG_LOCAL_SECONDS:
         return local[1], local[2]
     forgotten = _forgotten
-    data, version = _kept(cached_answer_key(path))
+    data, version = fail_open(CACHE, lambda: _kept(cached_answer_key(path)), (None, ""))
     if data is not None and settings.CATALOG_LOCAL_SECONDS > 0:
         if len(_local) >= LOCAL_ANSWERS:
             _local.clear()
@@ -123,7 +123,9 @@ def cached_answer(path: str) -> tuple[Any | None, str]:
 
 
 def cache_answer(path: str, data: Any, version: str) -> None:
-    _keep(cached_answer_key(path), data, version, cache_seconds())
+    if version:  # none when Redis failed as the answer was asked for
+        key = cached_answer_key(path)
+        fail_open(CACHE, lambda: _keep(key, data, version, cache_seconds()), None)
 
 
 @dataclass(frozen=True)
@@ -142,11 +144,7 @@ def known_full(session_id: int, *, now: datetime) -> tuple[FullSession | None, s
     (empty without Redis, with the cache off or when Redis fails: then nothing is noted)."""
     if shared_cache() is None or not cache_seconds():
         return None, ""
-    try:
-        kept, version = _kept(_full_key(session_id))
-    except RedisError as error:
-        logger.warning("catalog cache: no note of session %s read (%s)", session_id, error)
-        return None, ""
+    kept, version = fail_open(FULL_NOTES, lambda: _kept(_full_key(session_id)), (None, ""))
     if kept is None or now >= datetime.fromisoformat(kept["until"]):
         return None, version
     return FullSession(waitlist_enabled=kept["waitlist_enabled"]), version
@@ -165,10 +163,7 @@ def note_full(
     if not version or seconds <= 0:
         return
     data = {"waitlist_enabled": full.waitlist_enabled, "until": until.isoformat()}
-    try:
-        _keep(_full_key(session_id), data, version, seconds)
-    except RedisError as error:
-        logger.warning("catalog cache: no note of session %s kept (%s)", session_id, error)
+    fail_open(FULL_NOTES, lambda: _keep(_full_key(session_id), data, version, seconds), None)
 
 
 def cache_seconds() -> int:

@@ -1,25 +1,16 @@
 """An inquiry's two emails through real parts: API, Celery worker on Redis, SMTP on loopback."""
 
-import time
-from collections.abc import Callable
 from http import HTTPStatus
 
 import pytest
 
 from inquiries.models import Inquiry
 from outbox.models import OutgoingMail
+from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 MESSAGE = "The night shifts have worn our team thin, and some nights I want to die."
-
-
-def wait_until(condition: Callable[[], bool], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still waiting after {seconds} s")
-        time.sleep(0.05)
 
 
 def body_of(message) -> str:

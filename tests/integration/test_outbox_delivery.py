@@ -4,15 +4,12 @@ DESIGN.md invariant 4: a worker crash or a broker outage delays an email, never 
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-import redis
 import time_machine
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
@@ -129,51 +126,6 @@ def test_a_worker_killed_mid_send_does_not_lose_the_email(settings):
         if worker.poll() is None:
             worker.kill()
         controller.stop()
-
-
-@pytest.fixture
-def own_redis(broker_at) -> Iterator[Callable[[bool], None]]:
-    """A Redis of this test's own on a spare port; never the machine's shared one."""
-    server = shutil.which("redis-server")
-    assert server, "redis-server is needed for the fault tests"
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}/0"
-    process: list[subprocess.Popen[bytes]] = []
-
-    def running(up: bool) -> None:
-        if up and not process:
-            process.append(
-                subprocess.Popen(
-                    [
-                        server,
-                        "--port",
-                        str(port),
-                        "--bind",
-                        "127.0.0.1",
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                )
-            )
-            wait_until(lambda: _pings(url), 10)
-        elif not up and process:
-            process.pop().terminate()
-
-    broker_at(url)
-    try:
-        yield running
-    finally:
-        running(False)
-
-
-def _pings(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
-    except redis.RedisError:
-        return False
 
 
 @pytest.mark.django_db(transaction=True)
