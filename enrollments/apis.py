@@ -57,7 +57,9 @@ class EnrollmentCreateApi(APIView):
                 EnrollmentCreatedOutput.build(enrollment, payment), status=HTTPStatus.CREATED
             )
 
-        return idempotent(request.headers.get(HEADER), request.data, create)
+        # A key is scoped to who the booking is for: one person's key is not another's.
+        email = request.data.get("email", "") if isinstance(request.data, dict) else ""
+        return idempotent(request.headers.get(HEADER), request.data, create, scope=str(email))
 
 
 @private_answers

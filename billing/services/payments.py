@@ -14,8 +14,8 @@ from typing import Any, cast
 
 import stripe
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Model
+from django.db import IntegrityError, transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from billing.events import PaymentClosed, PaymentEvent, PaymentFailed, PaymentSucceeded
@@ -65,33 +65,27 @@ class PaymentRequest:
 
 
 def payment_start(*, request: PaymentRequest) -> Payment:
-    """Ask Stripe for a way to pay; reuses an open attempt in the same flow if there is one."""
-    payable = request.payable
-    earlier = list(payments_of(payable).order_by("pk"))  # one read: usually none, or one
-    open_payment = next((p for p in earlier if p.status == Payment.Status.PENDING), None)
-    if open_payment is not None and open_payment.flow == settings.PAYMENT_FLOW:
-        return open_payment
+    """Ask Stripe for a way to pay; reuses an open attempt in the same flow if there is one.
 
-    attempt = len(earlier) + 1
-    idempotency_key = f"{payable._meta.model_name}-{payable.pk}-payment-{attempt}"
+    Two requests at once (a double click on "pay") pay through one attempt: its row is
+    written first, so the second finds it, and Stripe, asked twice with the attempt's
+    idempotency key, answers both with the same PaymentIntent or Checkout Session.
+    """
+    payment = _open_attempt(request)
+    if payment.stripe_payment_intent_id or payment.stripe_checkout_session_id:
+        return payment
+    payable = request.payable
+    idempotency_key = f"{payable._meta.model_name}-{payable.pk}-payment-{payment.attempt}"
     metadata = payable_metadata(str(payable._meta.model_name), request.reference)
-    client = stripe_client()
-    payment = Payment(
-        payable=payable,
-        payable_reference=request.reference,
-        attempt=attempt,
-        flow=settings.PAYMENT_FLOW,
-        amount_cents=request.amount_cents,
-        currency=request.currency,
-    )
+    found: dict[str, Any] = {}
     try:
-        if settings.PAYMENT_FLOW == Payment.Flow.CHECKOUT:
+        client = stripe_client()
+        if payment.flow == Payment.Flow.CHECKOUT:
             checkout = client.v1.checkout.sessions.create(
                 params=cast(Any, _checkout_params(request, metadata)),
                 options={"idempotency_key": idempotency_key},
             )
-            payment.stripe_checkout_session_id = checkout.id
-            payment.checkout_url = checkout.url or ""
+            found = {"stripe_checkout_session_id": checkout.id, "checkout_url": checkout.url or ""}
         else:
             # Typed loosely: the stubs lack `payment_method_types`, which Stripe still takes
             # (and which localstripe requires instead of automatic payment methods).
@@ -107,15 +101,49 @@ def payment_start(*, request: PaymentRequest) -> Payment:
                 ),
                 options={"idempotency_key": idempotency_key},
             )
-            payment.stripe_payment_intent_id = intent.id
-            payment.client_secret = intent.client_secret or ""
-    except stripe.StripeError as error:
+            found = {
+                "stripe_payment_intent_id": intent.id,
+                "client_secret": intent.client_secret or "",
+            }
+    except (stripe.StripeError, PaymentUnavailable) as error:
         logger.warning(
             "stripe: could not start payment for %s: %s", request.reference, type(error).__name__
         )
+        # Never reached Stripe: the next try is a new attempt, with a key of its own.
+        _not_started(payment).update(status=Payment.Status.CANCELLED)
         raise PaymentUnavailable() from error
-    payment.save()
+    # The first to hear back from Stripe records its answer; one that came second reads it.
+    _not_started(payment).update(**found)
+    payment.refresh_from_db()
     return payment
+
+
+def _not_started(payment: Payment) -> QuerySet[Payment]:
+    return Payment.objects.filter(
+        pk=payment.pk, stripe_payment_intent_id=None, stripe_checkout_session_id=None
+    )
+
+
+def _open_attempt(request: PaymentRequest) -> Payment:
+    """The payable's open attempt in this flow, or a new one, its row written at once."""
+    earlier = list(payments_of(request.payable).order_by("pk"))  # usually none, or one
+    for payment in earlier:
+        if payment.status == Payment.Status.PENDING and payment.flow == settings.PAYMENT_FLOW:
+            return payment
+    attempt = max((payment.attempt for payment in earlier), default=0) + 1
+    try:
+        with transaction.atomic():
+            return Payment.objects.create(
+                payable=request.payable,
+                payable_reference=request.reference,
+                attempt=attempt,
+                flow=settings.PAYMENT_FLOW,
+                amount_cents=request.amount_cents,
+                currency=request.currency,
+            )
+    except IntegrityError:
+        # A request for the same payable wrote this attempt a moment ago: pay through it.
+        return payments_of(request.payable).get(attempt=attempt)
 
 
 def _checkout_params(request: PaymentRequest, metadata: dict[str, str]) -> dict[str, Any]:
@@ -150,6 +178,8 @@ def payment_block(payment: Payment | None) -> dict[str, str] | None:
     """What a client needs to take the person to payment, by flow (the HTTP contract)."""
     if payment is None or payment.status != Payment.Status.PENDING:
         return None
+    if not (payment.stripe_payment_intent_id or payment.stripe_checkout_session_id):
+        return None  # not at Stripe (yet): nothing to pay through
     if payment.flow == Payment.Flow.CHECKOUT:
         return {"checkout_url": payment.checkout_url}
     return {

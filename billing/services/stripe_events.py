@@ -84,6 +84,12 @@ def payments_reconcile() -> dict[str, int]:
     cutoff = timezone.now() - RECONCILE_AFTER
     client = stripe_client()
     for payment in Payment.objects.filter(status=Payment.Status.PENDING, created_at__lt=cutoff):
+        if not (payment.stripe_checkout_session_id or payment.stripe_payment_intent_id):
+            # Its process stopped before Stripe answered: nothing can come of it.
+            Payment.objects.filter(pk=payment.pk, status=Payment.Status.PENDING).update(
+                status=Payment.Status.CANCELLED
+            )
+            continue
         try:
             if payment.stripe_checkout_session_id:
                 checkout = client.v1.checkout.sessions.retrieve(payment.stripe_checkout_session_id)

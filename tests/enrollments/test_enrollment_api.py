@@ -4,11 +4,13 @@ from http import HTTPStatus
 
 import pytest
 import responses
+import time_machine
 from django.core import mail as django_mail
 from django.utils import timezone
 from rest_framework.throttling import ScopedRateThrottle
 
 from billing.models import Payment, Refund
+from enrollments.idempotency import fingerprint, scoped_key
 from enrollments.models import Enrollment, IdempotencyKey, Participant
 from outbox.models import OutgoingMail
 from tests.conftest import STRIPE_TEST_BASE
@@ -273,6 +275,60 @@ def test_idempotency_key_with_another_body_is_409(api, stripe_http):
     assert response.status_code == HTTPStatus.CONFLICT
     assert response.json()["code"] == "idempotency_key_reused"
     assert Enrollment.objects.count() == 1
+
+
+def test_the_same_key_from_two_people_books_twice(api, stripe_http):
+    session = SessionFactory.create(capacity=5)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "booking-1"}  # a key two front ends may both choose
+
+    ada = api.post(URL, body(session), format="json", **headers)
+    bo = api.post(URL, body(session, email="bo@example.org"), format="json", **headers)
+
+    assert ada.status_code == bo.status_code == HTTPStatus.CREATED
+    assert ada.json()["token"] != bo.json()["token"]  # neither sees the other's booking link
+    assert Enrollment.objects.count() == 2
+
+
+def test_a_key_whose_request_died_is_let_go_after_a_minute(api, stripe_http):
+    session = SessionFactory.create(capacity=5)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "crashed-1"}
+    with time_machine.travel(timezone.now() - timedelta(minutes=2), tick=False):
+        # What a request leaves behind when its process is killed before it answers.
+        IdempotencyKey.objects.create(
+            key=scoped_key("crashed-1", "ada@example.org"), request_hash=fingerprint(body(session))
+        )
+
+    response = api.post(URL, body(session), format="json", **headers)
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert IdempotencyKey.objects.get().status_code == 201
+
+
+def test_a_request_still_running_is_answered_in_progress(api, stripe_http):
+    session = SessionFactory.create(capacity=5)
+    IdempotencyKey.objects.create(
+        key=scoped_key("running-1", "ada@example.org"), request_hash=fingerprint(body(session))
+    )
+
+    response = api.post(URL, body(session), format="json", HTTP_IDEMPOTENCY_KEY="running-1")
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert response.json()["code"] == "request_in_progress"
+
+
+def test_a_first_answer_is_kept_for_a_day(api, stripe_http):
+    session = SessionFactory.create(capacity=5)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "daily-1"}
+    first = api.post(URL, body(session), format="json", **headers)
+
+    with time_machine.travel(timezone.now() + timedelta(hours=23)):
+        replayed = api.post(URL, body(session), format="json", **headers)
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        anew = api.post(URL, body(session), format="json", **headers)
+
+    assert replayed.json() == first.json()
+    assert anew.status_code == HTTPStatus.CREATED
+    assert anew.json()["reference"] != first.json()["reference"]
 
 
 def test_a_failed_request_can_be_retried_with_the_same_key(
