@@ -44,8 +44,16 @@ class PaymentClosed(PaymentEvent):
 
 @dataclass(frozen=True)
 class StripeRefund:
+    """A refund as Stripe lists it: ours (it carries our row's id) or made in its dashboard."""
+
     stripe_refund_id: str
     amount_cents: int
+    status: str = "succeeded"  # Stripe's word: succeeded, pending, failed, canceled
+    our_refund_id: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in {"failed", "canceled"}
 
 
 @dataclass(frozen=True)
@@ -54,3 +62,12 @@ class RefundedAtStripe(PaymentEvent):
     dashboard). Recorded with `refunds_record_from_stripe`."""
 
     refunds: tuple[StripeRefund, ...]
+
+
+@dataclass(frozen=True)
+class RefundFailed(PaymentEvent):
+    """Stripe could not give the money back: the practice is told, and the payable's owner
+    tells the person it is looked into (never leaving them told "refunded")."""
+
+    refund_id: int
+    amount_cents: int

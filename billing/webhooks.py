@@ -8,10 +8,9 @@ from typing import Any
 
 import stripe
 
-from billing.events import StripeRefund
 from billing.models import Payment
 from billing.services import payments
-from billing.services.refunds import refunds_reported
+from billing.services.refunds import refund_updated, refunds_reported, stripe_refund
 from billing.stripe_client import PaymentUnavailable, references_in, stripe_client
 
 logger = logging.getLogger(__name__)
@@ -126,12 +125,11 @@ def charge_refunded(charge: StripeObject) -> str:
             listed = [refund.to_dict() for refund in page.data]
         except (stripe.StripeError, PaymentUnavailable) as error:
             raise RuntimeError("could not list refunds; the event will be retried") from error
-    refunds = [
-        StripeRefund(stripe_refund_id=str(refund["id"]), amount_cents=int(refund["amount"]))
-        for refund in listed
-        if refund.get("status") in {"succeeded", "pending"}
-    ]
-    return refunds_reported(payment_id=payment.pk, refunds=refunds)
+    return refunds_reported(payment_id=payment.pk, refunds=[stripe_refund(r) for r in listed])
+
+
+def charge_refund_updated(refund: StripeObject) -> str:
+    return refund_updated(obj=refund)
 
 
 HANDLERS: dict[str, Callable[[StripeObject], str]] = {
@@ -142,4 +140,5 @@ HANDLERS: dict[str, Callable[[StripeObject], str]] = {
     "checkout.session.async_payment_succeeded": checkout_session_completed,
     "checkout.session.expired": checkout_session_expired,
     "charge.refunded": charge_refunded,
+    "charge.refund.updated": charge_refund_updated,
 }

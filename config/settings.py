@@ -171,6 +171,7 @@ CELERY_TASK_ROUTES = {
     "enrollments.dispatch_outbox": {"queue": "mail"},
     "enrollments.send_reminders": {"queue": "mail"},
     "enrollments.send_followup_surveys": {"queue": "mail"},
+    "outbox.send_practice_digest": {"queue": "mail"},
     "billing.*": {"queue": "payments"},
 }
 CELERY_TASK_IGNORE_RESULT = True
@@ -219,6 +220,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=3, minute=17),  # daily, in the quiet of the night (UTC)
         "options": {"expires": 3600},
     },
+    "send-practice-digest": {
+        "task": "outbox.send_practice_digest",
+        "schedule": crontab(hour=7, minute=0),  # daily, before the practice's day (UTC)
+        "options": {"expires": 3600},
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -230,6 +236,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Regard <hello@localh
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PRACTICE_NAME = env.str("PRACTICE_NAME", default="Regard")
 PRACTICE_NOTIFY_EMAIL = env.str("PRACTICE_NOTIFY_EMAIL", default="practice@localhost")
+# How the practice hears of what needs its attention: an email each, a daily digest, or not.
+PRACTICE_ALERTS = env.str("PRACTICE_ALERTS", default="immediate")
+if PRACTICE_ALERTS not in {"immediate", "digest", "off"}:
+    raise ImproperlyConfigured("PRACTICE_ALERTS is immediate, digest or off.")
 # Shown to someone whose inquiry contains crisis language, in the API response and in the
 # acknowledgement email. Set it to the services of the places the practice serves.
 CRISIS_SUPPORT_TEXT = env.str(

@@ -10,7 +10,7 @@ class EnrollmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Here, not at the top: models can be imported once the app registry is ready.
-        from billing.events import PaymentSucceeded, RefundedAtStripe
+        from billing.events import PaymentSucceeded, RefundedAtStripe, RefundFailed
         from config import events, privacy
         from enrollments.models import Enrollment
         from enrollments.privacy import Bookings, Participants, RetriedRequests
@@ -19,6 +19,7 @@ class EnrollmentsConfig(AppConfig):
 
         events.subscribe(PaymentSucceeded, payments.on_payment_succeeded)
         events.subscribe(RefundedAtStripe, payments.on_refunded_at_stripe)
+        events.subscribe(RefundFailed, payments.on_refund_failed)
         cache.watch(Enrollment)  # seats left are part of the catalog's answers
         for keeper in (Bookings(), Participants(), RetriedRequests()):
             privacy.register(keeper)

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from config.admin_site import PersonalDataAdmin
 from config.logs import hide_secret_links
-from outbox.models import OutgoingMail
+from outbox.models import OutgoingMail, PracticeAlert
 from outbox.services import mail_requeue
 
 
@@ -76,3 +76,26 @@ class OutgoingMailAdmin(PersonalDataAdmin):
             self.log_change(request, mail, "Queued to be sent again.")
             count += 1
         self.message_user(request, f"{count} email(s) queued to be sent again.", messages.SUCCESS)
+
+
+@admin.register(PracticeAlert)
+class PracticeAlertAdmin(admin.ModelAdmin[PracticeAlert]):
+    """What the practice was told of: written by Regard, read here, never edited."""
+
+    list_display = ["created_at", "kind", "text", "told_at"]
+    list_filter = ["kind", "told_at"]
+    date_hierarchy = "created_at"
+    fields = readonly_fields = (
+        "kind",
+        "text",
+        "related_type",
+        "related_id",
+        "created_at",
+        "told_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: PracticeAlert | None = None) -> bool:
+        return False

@@ -68,3 +68,31 @@ class OutgoingMail(models.Model):
     def __str__(self) -> str:
         # Never the address: this string goes into admin log entries.
         return f"{self.kind} {self.pk} ({self.status})"
+
+
+class PracticeAlert(models.Model):
+    """Something the practice should know of (a refund that failed, an email that gave up),
+    told at once or in the day's digest (`PRACTICE_ALERTS`). Its text names references,
+    never people: it travels by email."""
+
+    kind = models.CharField(max_length=50, db_index=True)
+    text = models.TextField()
+    related_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    related_id = models.PositiveBigIntegerField(null=True, blank=True)
+    related = GenericForeignKey("related_type", "related_id")
+    created_at = models.DateTimeField(auto_now_add=True)
+    told_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the practice was told: at once, or in a digest."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["told_at", "created_at"]),
+            models.Index(fields=["related_type", "related_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
 from config.privacy import Fields, PersonsRecords, declare_free
-from outbox.models import OutgoingMail
+from outbox.models import OutgoingMail, PracticeAlert
 
 Status = OutgoingMail.Status
 ERASED = {
@@ -94,3 +94,9 @@ class Emails:
 
 declare_free(OutgoingMail, "kind", why="the kind of email, such as enrollment_confirmation")
 declare_free(OutgoingMail, "dedupe_key", why="built from our ids only, such as reminder-12-0-p34")
+declare_free(
+    PracticeAlert,
+    "kind",
+    "text",
+    why="written by Regard for the practice, with references only, never a name",
+)

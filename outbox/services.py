@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from config.celery import enqueue_on_commit
-from outbox.models import OutgoingMail
+from outbox.models import OutgoingMail, PracticeAlert
 
 logger = logging.getLogger(__name__)
 
@@ -188,11 +188,23 @@ def _is_transient(error: Exception) -> bool:
 def _record_failure(mail: OutgoingMail, error: Exception) -> OutgoingMail.Status:
     gives_up = not _is_transient(error) or mail.attempts >= MAX_ATTEMPTS
     status = OutgoingMail.Status.FAILED if gives_up else OutgoingMail.Status.QUEUED
-    OutgoingMail.objects.filter(id=mail.id, status=OutgoingMail.Status.SENDING).update(
-        status=status,
-        last_error=f"{type(error).__name__}: {error}"[:2000],
-        next_attempt_at=timezone.now() + retry_delay(mail.attempts),
-    )
+    with transaction.atomic():
+        OutgoingMail.objects.filter(id=mail.id, status=OutgoingMail.Status.SENDING).update(
+            status=status,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            next_attempt_at=timezone.now() + retry_delay(mail.attempts),
+        )
+        if gives_up and mail.kind not in ALERT_EMAILS:
+            alert_practice(
+                kind="email_gave_up",
+                text=(
+                    f"An email ({mail.kind}, number {mail.pk}) could not be delivered after "
+                    f"{mail.attempts} attempt(s). It waits in the outbox as failed, with a "
+                    "resend action."
+                ),
+                related=mail,
+                once=True,
+            )
     log = logger.error if gives_up else logger.warning
     log("outbox: mail %s (%s) attempt %s failed: %s", mail.id, mail.kind, mail.attempts, error)
     return status
@@ -252,3 +264,67 @@ def mail_requeue(*, mail: OutgoingMail) -> None:
             sent_at=None,
         )
         enqueue_on_commit("enrollments.dispatch_outbox", mail_id=mail.pk)
+
+
+# --- Practice alerts ------------------------------------------------------------------------
+#
+# What the practice is told of, at once or in a daily digest. `PRACTICE_ALERTS` says how:
+# `immediate` (an email each), `digest` (one email a day, `outbox.send_practice_digest`)
+# or `off` (nothing is told). Every app tells the practice through `alert_practice`, inside
+# the transaction of what it reports; a kind is only a name, so later work adds kinds
+# without touching this.
+
+IMMEDIATE, DIGEST, OFF = "immediate", "digest", "off"
+# Emails that tell the practice: never themselves the subject of an alert (no loop).
+ALERT_EMAILS = frozenset({"practice_alert", "practice_digest"})
+
+
+def alert_practice(
+    *, kind: str, text: str, related: models.Model | None = None, once: bool = False
+) -> PracticeAlert | None:
+    """Tell the practice `text` (references, never names). With `once`, nothing more is
+    said of `related` for this kind if it was said before."""
+    if settings.PRACTICE_ALERTS == OFF:
+        return None
+    related_type = ContentType.objects.get_for_model(related) if related is not None else None
+    related_id = related.pk if related is not None else None
+    if (
+        once
+        and PracticeAlert.objects.filter(
+            kind=kind, related_type=related_type, related_id=related_id
+        ).exists()
+    ):
+        return None
+    alert = PracticeAlert.objects.create(
+        kind=kind, text=text, related_type=related_type, related_id=related_id
+    )
+    if settings.PRACTICE_ALERTS == IMMEDIATE:
+        mail_queue(
+            kind="practice_alert",
+            to=settings.PRACTICE_NOTIFY_EMAIL,
+            context={"alert": alert},
+            related=alert,
+        )
+        PracticeAlert.objects.filter(pk=alert.pk).update(told_at=timezone.now())
+    return alert
+
+
+def practice_digest_send() -> int:
+    """One email with every alert not yet told; returns how many it tells."""
+    with transaction.atomic():
+        waiting = list(
+            PracticeAlert.objects.select_for_update()
+            .filter(told_at__isnull=True)
+            .order_by("created_at", "id")
+        )
+        if not waiting:
+            return 0
+        mail_queue(
+            kind="practice_digest",
+            to=settings.PRACTICE_NOTIFY_EMAIL,
+            context={"alerts": waiting},
+        )
+        PracticeAlert.objects.filter(pk__in=[alert.pk for alert in waiting]).update(
+            told_at=timezone.now()
+        )
+    return len(waiting)

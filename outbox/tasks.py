@@ -17,3 +17,9 @@ def dispatch_outbox(mail_id: int | None = None) -> None:
     if services.mail_send_due(budget_seconds=SWEEP_BUDGET_SECONDS).unfinished:
         # A big fan-out goes on at once in the next sweep, not a minute later by beat.
         enqueue_on_commit("enrollments.dispatch_outbox")
+
+
+@shared_task(name="outbox.send_practice_digest")
+def send_practice_digest() -> int:
+    """The day's practice alerts in one email, when `PRACTICE_ALERTS=digest` (daily)."""
+    return services.practice_digest_send()

@@ -72,15 +72,22 @@ def checkout_session(
     }
 
 
-def refund(*, amount: int, payment_intent_id: str, status: str = "succeeded") -> dict[str, Any]:
+def refund(
+    *,
+    amount: int,
+    payment_intent_id: str,
+    status: str = "succeeded",
+    metadata: dict[str, str] | None = None,
+    refund_id: str | None = None,
+) -> dict[str, Any]:
     return {
-        "id": _id("re"),
+        "id": refund_id or _id("re"),
         "object": "refund",
         "amount": amount,
         "currency": "eur",
         "payment_intent": payment_intent_id,
         "status": status,
-        "metadata": {},
+        "metadata": metadata or {},
         "created": int(time.time()),
     }
 

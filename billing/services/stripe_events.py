@@ -20,6 +20,7 @@ from billing.models import Payment, Refund, StripeEvent
 from billing.services.refunds import refund_submit
 from billing.stripe_client import stripe_client
 from config.celery import enqueue_on_commit
+from outbox.services import alert_practice
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,32 @@ def payments_reconcile() -> dict[str, int]:
     for event_id in StripeEvent.objects.filter(
         processed_at__isnull=True, received_at__lt=timezone.now() - timedelta(minutes=2)
     ).values_list("pk", flat=True):
-        stripe_event_process(event_id=event_id)
+        try:
+            stripe_event_process(event_id=event_id)
+        except Exception as error:  # one event that cannot be applied stops no other
+            logger.warning("reconcile: event %s not applied: %s", event_id, type(error).__name__)
+            _tell_if_stuck(event_id, error)
+            continue
         counts["events"] += 1
     return counts
+
+
+# An event Stripe sent that has not been applied after this is the practice's to look at.
+STUCK_AFTER = timedelta(hours=1)
+
+
+def _tell_if_stuck(event_id: int, error: Exception) -> None:
+    event = StripeEvent.objects.get(pk=event_id)
+    if event.received_at > timezone.now() - STUCK_AFTER:
+        return  # the next hourly run tries again
+    with transaction.atomic():
+        alert_practice(
+            kind="stripe_event_not_applied",
+            text=(
+                f"A Stripe event ({event.type}, {event.stripe_id}) received "
+                f"{event.received_at:%Y-%m-%d %H:%M} UTC could not be applied "
+                f"({type(error).__name__}); it is kept, and tried again every hour."
+            ),
+            related=event,
+            once=True,
+        )

@@ -10,9 +10,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from billing.events import PaymentSucceeded, RefundedAtStripe, StripeRefund
+from billing.events import PaymentSucceeded, RefundedAtStripe, RefundFailed, StripeRefund
 from billing.models import Payment, Refund
-from billing.selectors import refundable_cents
+from billing.selectors import refundable_cents, refunds_of
 from billing.services.payments import payment_claim_success
 from billing.services.refunds import refund_create, refunds_record_from_stripe
 from config.money import format_amount
@@ -122,6 +122,30 @@ def enrollment_record_stripe_refunds(
         return f"{added} refund(s) recorded"
 
 
+def enrollment_refund_failed(*, enrollment_id: int, amount_cents: int) -> str:
+    """Stripe could not give the money back: the booking is no longer shown refunded, and
+    the person hears that the practice is on it (the practice was told by billing)."""
+    with transaction.atomic():
+        _session, enrollment = lock_booking(enrollment_id)
+        if (
+            enrollment.status == Status.REFUNDED
+            and not refunds_of(enrollment)
+            .filter(status__in=[Refund.Status.PENDING, Refund.Status.SUCCEEDED])
+            .exists()
+        ):
+            enrollment.status = Status.CANCELLED  # cancelled all the same; not refunded
+            enrollment.save(update_fields=["status", "updated_at"])
+        mail_queue(
+            kind="refund_delayed",
+            to=enrollment.email,
+            context=booking_context(
+                enrollment, refund=format_amount(amount_cents, enrollment.currency)
+            ),
+            related=enrollment,
+        )
+    return "refund failed: the person is told it is being looked into"
+
+
 # --- Subscribers to billing's events (`EnrollmentsConfig.ready()`) ---------------------------
 
 
@@ -137,3 +161,9 @@ def on_refunded_at_stripe(event: RefundedAtStripe) -> str | None:
     return enrollment_record_stripe_refunds(
         payment_id=event.payment_id, enrollment_id=event.payable_id, refunds=event.refunds
     )
+
+
+def on_refund_failed(event: RefundFailed) -> str | None:
+    if event.payable_type != PAYABLE_TYPE:
+        return None
+    return enrollment_refund_failed(enrollment_id=event.payable_id, amount_cents=event.amount_cents)

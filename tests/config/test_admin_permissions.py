@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from billing.models import Payment, Refund, StripeEvent
 from config import events
 from enrollments.models import Enrollment
-from outbox.models import OutgoingMail
+from outbox.models import OutgoingMail, PracticeAlert
 from tests.factories import (
     EnrollmentFactory,
     FacilitatorFactory,
@@ -53,6 +53,7 @@ def world():
     )
     Group.objects.create(name="Helpers")
     TOTPDevice.objects.create(user=User.objects.create_user("lead"), name="phone")
+    PracticeAlert.objects.create(kind="refund_failed", text="A refund failed.")
     return enrollment, payment
 
 
