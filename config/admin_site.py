@@ -16,17 +16,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.template.response import TemplateResponse
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
-from rest_framework.throttling import BaseThrottle
 from simple_history.admin import SimpleHistoryAdmin
 
 from config import privacy
 from config.cache import count_hit, fail_open
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's address as the throttles see it: behind `DJANGO_NUM_PROXIES` proxies,
-    the one the nearest of them was reached from."""
-    return str(BaseThrottle().get_ident(request))  # type: ignore[arg-type]
+from config.throttling import client_address
 
 
 def _sign_in_keys(request: HttpRequest) -> tuple[str, str]:

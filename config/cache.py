@@ -121,6 +121,15 @@ def shared_cache() -> SharedClientRedisCache | None:
     return backend if isinstance(backend, SharedClientRedisCache) else None
 
 
+def hits(key: str) -> int:
+    """How many hits `count_hit` has counted at `key` in its window (0 once it closed)."""
+    kept = caches["default"].get(key)
+    if isinstance(kept, tuple):  # the in-process cache's (ends_at, count)
+        ends_at, count = kept
+        return int(count) if ends_at > time.time() else 0
+    return int(kept or 0)
+
+
 def count_hit(key: str, seconds: int) -> tuple[int, float]:
     """Adds one to the counter at `key`, which lasts `seconds` from its first hit; returns
     the count and the seconds the counter has left.

@@ -29,6 +29,7 @@ class DomainError(Exception):
     status: HTTPStatus = HTTPStatus.CONFLICT
     code: str = "conflict"
     message: str = "That can't be done right now."
+    retry_after: int | None = None  # seconds, for a refusal that lifts by itself
 
     def __init__(
         self,
@@ -57,6 +58,14 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status = HTTPStatus.CONFLICT
+
+
+class TooMany(DomainError):
+    """A cap on what one person or address may set off in a while (429)."""
+
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "throttled"
+    retry_after = 3600
 
 
 class ServiceUnavailable(DomainError):
@@ -120,7 +129,10 @@ def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
 def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status)
+        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return Response(
+            error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=retry
+        )
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

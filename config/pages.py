@@ -18,6 +18,13 @@ def private_answers(view: View) -> View:
     return method_decorator(never_cache, name="dispatch")(view)
 
 
+def page_throttled_answer(request: HttpRequest, wait: float) -> HttpResponse:
+    """The kind page for a server-rendered POST made too often (a 429)."""
+    response = render(request, "pages/throttled.html", status=429)
+    response["Retry-After"] = str(int(wait))
+    return response
+
+
 def page_not_found(request: HttpRequest, error: NotFound) -> HttpResponse:
     """The kind page shown for a link that leads nowhere (an old or mistyped one)."""
     return render(request, "pages/not_found.html", {"message": error.message}, status=404)

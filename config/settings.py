@@ -236,6 +236,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Regard <hello@localh
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PRACTICE_NAME = env.str("PRACTICE_NAME", default="Regard")
 PRACTICE_NOTIFY_EMAIL = env.str("PRACTICE_NOTIFY_EMAIL", default="practice@localhost")
+# Caps on what a public request may set off (a kind 429 or 400, before anything is stored).
+MAX_EMAILS_PER_RECIPIENT_PER_DAY = env.int("MAX_EMAILS_PER_RECIPIENT_PER_DAY", default=10)
+MAX_SEATS_PER_BOOKING = env.int("MAX_SEATS_PER_BOOKING", default=20)
+MAX_ACTIVE_HOLDS_PER_EMAIL = env.int("MAX_ACTIVE_HOLDS_PER_EMAIL", default=3)
+MAX_ACTIVE_HOLDS_PER_ADDRESS = env.int("MAX_ACTIVE_HOLDS_PER_ADDRESS", default=10)
+MAX_ROSTER_CHANGES = env.int("MAX_ROSTER_CHANGES", default=20)
 # How the practice hears of what needs its attention: an email each, a daily digest, or not.
 PRACTICE_ALERTS = env.str("PRACTICE_ALERTS", default="immediate")
 if PRACTICE_ALERTS not in {"immediate", "digest", "off"}:
@@ -354,6 +360,10 @@ REST_FRAMEWORK = {
         "inquiries": env.str("INQUIRY_THROTTLE_RATE", default="10/hour"),
         "enrollments": env.str("ENROLLMENT_THROTTLE_RATE", default="60/minute"),
         "surveys": env.str("SURVEY_THROTTLE_RATE", default="30/hour"),
+        # Cancelling, paying and renaming participants by a booking's link, per address...
+        "booking-changes": env.str("BOOKING_CHANGE_THROTTLE_RATE", default="30/hour"),
+        # ...and the participant list of one booking, from wherever its link is used.
+        "roster-link": env.str("ROSTER_THROTTLE_RATE", default="10/hour"),
     },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -1,11 +1,30 @@
-"""The API's throttle: DRF's scoped rates, each request counted in one atomic step."""
+"""The throttles: DRF's scoped rates, each request counted in one atomic step, per client
+address (an IPv6 one by its /64) or per secret link; for the API and the pages alike."""
 
+import hashlib
+import ipaddress
+from types import SimpleNamespace
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework import throttling
 from rest_framework.request import Request
 
 from config.cache import count_hit, fail_open
+
+
+def client_address(request: HttpRequest | Request) -> str:
+    """The client's address as every limit counts it: behind `DJANGO_NUM_PROXIES` proxies,
+    the one the nearest of them was reached from. An IPv6 address counts by its /64, which
+    one home, or one who would get round a limit, holds whole."""
+    ident = str(throttling.BaseThrottle().get_ident(request))  # type: ignore[arg-type]
+    try:
+        address = ipaddress.ip_address(ident.strip())
+    except ValueError:
+        return ident
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 class ScopedRateThrottle(throttling.ScopedRateThrottle):
@@ -39,3 +58,29 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
 
     def wait(self) -> float:
         return self.seconds_left
+
+    def get_ident(self, request: Request) -> str:
+        return client_address(request)
+
+
+class PerLinkThrottle(ScopedRateThrottle):
+    """Counted per secret link (the URL's `token`), from wherever it is used; its scope is
+    the view's `link_throttle_scope`."""
+
+    scope_attr = "link_throttle_scope"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        token = getattr(view, "kwargs", {}).get("token")
+        if not token:
+            return None
+        link = hashlib.sha256(str(token).encode()).hexdigest()[:32]
+        return self.cache_format % {"scope": self.scope, "ident": link}
+
+
+def page_throttled(request: HttpRequest, scope: str) -> float | None:
+    """For a server-rendered POST, counted as the API counts: the seconds to wait if the
+    scope's rate is spent, else None."""
+    throttle = ScopedRateThrottle()
+    if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):  # type: ignore[arg-type]
+        return None
+    return max(throttle.wait(), 1.0)

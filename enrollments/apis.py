@@ -3,16 +3,19 @@
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.services.payments import payment_block
+from config.cache import count_hit, fail_open, hits
 from config.pages import private_answers
-from config.throttling import ScopedRateThrottle
+from config.throttling import PerLinkThrottle, ScopedRateThrottle, client_address
 from enrollments import selectors
 from enrollments.idempotency import HEADER, idempotent
+from enrollments.models import Enrollment
 from enrollments.serializers import (
     EnrollmentCreatedOutput,
     EnrollmentCreateInput,
@@ -21,6 +24,8 @@ from enrollments.serializers import (
     PaymentOutput,
 )
 from enrollments.services import cancellation, holds, roster
+
+HOLD_CAP = "caps on seats held per address"
 
 
 def _detail(token: str) -> Response:
@@ -46,13 +51,21 @@ class EnrollmentCreateApi(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
+        held_here = f"holds-from:{client_address(request)}"
+
         def create() -> Response:
             data = EnrollmentCreateInput(data=request.data)
             data.is_valid(raise_exception=True)
             fields: dict[str, Any] = dict(data.validated_data)
             fields["session_id"] = fields.pop("session")
             fields.pop("consent")
+            # Seats held for payment from one address are capped (Redis counts; if it
+            # fails, the cap goes with it, as the throttles do).
+            fields["held_from_here"] = fail_open(HOLD_CAP, lambda: hits(held_here), 0)
             enrollment, payment = holds.enrollment_create(**fields)
+            if enrollment.status == Enrollment.Status.PENDING_PAYMENT:
+                window = settings.ENROLLMENT_HOLD_MINUTES * 60
+                fail_open(HOLD_CAP, lambda: count_hit(held_here, window), None)
             return Response(
                 EnrollmentCreatedOutput.build(enrollment, payment), status=HTTPStatus.CREATED
             )
@@ -71,6 +84,8 @@ class EnrollmentDetailApi(APIView):
 
 @private_answers
 class EnrollmentCancelApi(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "booking-changes"
     error_statuses = (409,)
 
     @extend_schema(request=None, responses={200: EnrollmentOutput})
@@ -82,6 +97,10 @@ class EnrollmentCancelApi(APIView):
 
 @private_answers
 class EnrollmentParticipantsApi(APIView):
+    # Each new participant is written to: limited per address, and per booking's link.
+    throttle_classes = [ScopedRateThrottle, PerLinkThrottle]
+    throttle_scope = "booking-changes"
+    link_throttle_scope = "roster-link"
     error_statuses = (409,)
 
     @extend_schema(request=ParticipantsReplaceInput, responses={200: EnrollmentOutput})
@@ -99,6 +118,8 @@ class EnrollmentParticipantsApi(APIView):
 class EnrollmentPayApi(APIView):
     """A way to pay a held or offered seat: for a waitlist offer, or after leaving the page."""
 
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "booking-changes"
     error_statuses = (409, 503)
 
     @extend_schema(request=None, responses={200: PaymentOutput})

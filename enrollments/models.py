@@ -42,6 +42,9 @@ class Enrollment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     anonymized_at = models.DateTimeField(null=True, blank=True)
+    roster_changes = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="Times its participants were changed by its link."
+    )
     # The audit trail, without who the booking is for: history never holds a name
     # (DESIGN.md invariant 8), and the token is a key.
     history = HistoricalRecords(excluded_fields=["name", "email", "organization", "token"])

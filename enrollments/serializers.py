@@ -4,6 +4,7 @@ Messages here are read by people booking a place."""
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -11,22 +12,25 @@ from rest_framework import serializers
 from billing.models import Payment, Refund
 from billing.services.payments import payment_block
 from config.money import format_amount
+from config.text import person_name
 from enrollments.models import Enrollment
 from enrollments.services.cancellation import cancellation_terms
 from enrollments.services.roster import ParticipantInput
 from workshops.serializers import MONEY, MoneyField, SessionOutput
-
-MAX_SEATS = 100
 
 
 class ParticipantSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     email = serializers.EmailField(max_length=254)
 
+    def validate_name(self, name: str) -> str:
+        return person_name(name)  # it is written into the purchaser's emails
+
 
 def _validate_roster(participants: list[dict[str, str]]) -> list[ParticipantInput]:
-    if len(participants) > MAX_SEATS:
-        raise serializers.ValidationError(f"At most {MAX_SEATS} participants can be named.")
+    most = settings.MAX_SEATS_PER_BOOKING
+    if len(participants) > most:
+        raise serializers.ValidationError(f"At most {most} participants can be named.")
     emails = [p["email"].lower() for p in participants]
     if len(set(emails)) != len(emails):
         raise serializers.ValidationError("Each participant needs their own email address.")
@@ -45,10 +49,13 @@ class EnrollmentCreateInput(serializers.Serializer[Any]):
     organization = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
-    seats = serializers.IntegerField(min_value=1, max_value=MAX_SEATS, default=1)
+    seats = serializers.IntegerField(min_value=1, default=1)
     participants = ParticipantSerializer(many=True, required=False)
     join_waitlist = serializers.BooleanField(default=False)
     consent = serializers.BooleanField()
+
+    def validate_name(self, name: str) -> str:
+        return person_name(name)  # it is written into the participants' emails
 
     def validate_consent(self, value: bool) -> bool:
         if not value:
@@ -59,6 +66,15 @@ class EnrollmentCreateInput(serializers.Serializer[Any]):
 
     def validate_participants(self, value: list[dict[str, str]]) -> list[ParticipantInput]:
         return _validate_roster(value)
+
+    def validate_seats(self, seats: int) -> int:
+        most = settings.MAX_SEATS_PER_BOOKING
+        if seats > most:
+            raise serializers.ValidationError(
+                f"A booking can be for up to {most} seats. For a larger group, please write "
+                "to us: we'd be glad to plan a session for your team."
+            )
+        return seats
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         participants = data.get("participants", [])

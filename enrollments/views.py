@@ -17,7 +17,8 @@ from billing.selectors import refundable_cents
 from billing.services.payments import checkout_paid
 from billing.stripe_client import PaymentUnavailable
 from config.errors import Conflict, NotFound
-from config.pages import page_not_found
+from config.pages import page_not_found, page_throttled_answer
+from config.throttling import page_throttled
 from enrollments import selectors
 from enrollments.models import Enrollment
 from enrollments.serializers import EnrollmentOutput
@@ -52,6 +53,8 @@ def booking(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_POST
 def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    if wait := page_throttled(request, "booking-changes"):
+        return page_throttled_answer(request, wait)
     try:
         enrollment = selectors.enrollment_by_token(token)
     except NotFound as error:
@@ -71,6 +74,8 @@ def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_POST
 def booking_pay(request: HttpRequest, token: str) -> HttpResponse:
+    if wait := page_throttled(request, "booking-changes"):
+        return page_throttled_answer(request, wait)
     try:
         enrollment = selectors.enrollment_by_token(token)
     except NotFound as error:

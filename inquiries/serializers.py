@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from config.text import person_name
 from inquiries.models import Inquiry
 from workshops.models import Offering
 
@@ -15,7 +16,6 @@ MESSAGE_MAX = 5000
 TEAM_SIZE_MIN, TEAM_SIZE_MAX = 2, 1000
 
 _PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
-_LINK = re.compile(r"https?:|www\.", re.IGNORECASE)
 
 
 def _required(what: str) -> dict[str, str]:
@@ -133,9 +133,7 @@ class InquiryInput(serializers.Serializer[Any]):
 
     def validate_name(self, name: str) -> str:
         # Our reply starts with the name; a link there would turn it into someone's spam.
-        if _LINK.search(name):
-            raise serializers.ValidationError("Please write just your name here.")
-        return name
+        return person_name(name)
 
     def validate_phone(self, phone: str) -> str:
         if phone and (not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 6):
@@ -189,8 +187,10 @@ class InquiryOutput(serializers.Serializer[Inquiry]):
     def to_representation(self, inquiry: Inquiry) -> dict[str, Any]:
         body: dict[str, Any] = {"reference": inquiry.reference, "status": inquiry.status}
         if inquiry.urgent:
-            body["support"] = {
-                "message": SUPPORT_MESSAGE,
-                "resources": settings.CRISIS_SUPPORT_TEXT,
-            }
+            body["support"] = support_block()
         return body
+
+
+def support_block() -> dict[str, str]:
+    """Crisis resources, shown with any answer to a message that holds crisis language."""
+    return {"message": SUPPORT_MESSAGE, "resources": settings.CRISIS_SUPPORT_TEXT}

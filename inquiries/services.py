@@ -21,7 +21,7 @@ from config.errors import Conflict, InvalidInput
 from inquiries import crisis
 from inquiries.models import Inquiry, InquiryNote, InquiryStatusChange, new_inquiry_reference
 from outbox.models import OutgoingMail
-from outbox.services import mail_queue
+from outbox.services import mail_queue, recipients_check
 from workshops.models import Offering
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ def inquiry_submit(
     source: str = Inquiry.Source.FORM,
 ) -> Inquiry:
     """Store an inquiry the person consented to send, and queue both emails it owes."""
+    if source == Inquiry.Source.FORM:  # one offered after a survey owes its email anyway
+        recipients_check([email])
     with transaction.atomic():
         now = timezone.now()
         inquiry = Inquiry(

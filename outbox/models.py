@@ -4,6 +4,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 
 class OutgoingMail(models.Model):
@@ -57,6 +58,8 @@ class OutgoingMail(models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["related_type", "related_id"]),
+            # How many emails an address was written today (recipients_check), any case.
+            models.Index(Upper("to"), "created_at", name="outgoing_mail_to_today"),
         ]
         constraints = [
             models.CheckConstraint(

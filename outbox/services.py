@@ -18,12 +18,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db.models import Count, F
+from django.db.models.functions import Upper
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from config.celery import enqueue_on_commit
+from config.errors import TooMany
 from outbox.models import OutgoingMail, PracticeAlert
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,33 @@ class Attachment:
     filename: str
     content_type: str
     content: str
+
+
+class TooManyEmails(TooMany):
+    code = "too_many_emails"
+    message = (
+        "We've written to this address several times today already, so we can't take this "
+        "request just now. Please try again tomorrow, or simply reply to one of our emails "
+        "and we'll help you."
+    )
+
+
+def recipients_check(addresses: Iterable[str]) -> None:
+    """Refuses (429) a public request that would send someone more emails in a day than
+    `MAX_EMAILS_PER_RECIPIENT_PER_DAY`, before anything is stored: a form cannot be used to
+    flood an address. Emails owed for what was done are never held back by it."""
+    wanted = {address.strip().upper() for address in addresses if address}
+    if not wanted:
+        return
+    written = (
+        OutgoingMail.objects.annotate(address=Upper("to"))
+        .filter(address__in=wanted, created_at__gte=timezone.now() - timedelta(days=1))
+        .values("address")
+        .annotate(count=Count("id"))
+        .filter(count__gte=settings.MAX_EMAILS_PER_RECIPIENT_PER_DAY)
+    )
+    if written.exists():
+        raise TooManyEmails()
 
 
 def retry_delay(attempts: int) -> timedelta:

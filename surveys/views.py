@@ -9,7 +9,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from config.errors import InvalidInput, NotFound
-from config.pages import page_not_found
+from config.pages import page_not_found, page_throttled_answer
+from config.throttling import page_throttled
 from surveys import selectors, services
 from surveys.models import SurveyQuestion
 from workshops.calendar import describe_when
@@ -50,6 +51,8 @@ def _survey_fields(
 @never_cache  # a secret link's page: never kept by a browser or a proxy
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST" and (wait := page_throttled(request, "surveys")):
+        return page_throttled_answer(request, wait)
     try:
         invitation = selectors.survey_invitation_by_token(token)
     except NotFound as error:

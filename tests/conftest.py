@@ -8,6 +8,7 @@ pass while quietly leaving integration tests out.
 import asyncio
 import email
 import email.policy
+import json
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -183,6 +184,22 @@ def stripe_settings(settings: Any) -> Any:
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.PAYMENT_FLOW = "payment_intent"
     return settings
+
+
+@pytest.fixture
+def stripe_http() -> Iterator[responses.RequestsMock]:
+    """Stripe's PaymentIntent endpoint, stubbed with a real-shaped answer."""
+    from tests.stripe_payloads import form, payment_intent
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
+
+        def create(request: Any) -> tuple[int, dict[str, str], str]:
+            params = form(request)
+            intent = payment_intent(amount=int(params["amount"]), currency=params["currency"])
+            return (200, {}, json.dumps(intent))
+
+        stub.add_callback(responses.POST, f"{STRIPE_TEST_BASE}/v1/payment_intents", callback=create)
+        yield stub
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from django.utils import timezone
 from billing.models import Payment
 from billing.services.payments import Line, PaymentRequest, payment_start
 from billing.stripe_client import PaymentUnavailable
-from config.errors import Conflict
+from config.errors import Conflict, TooMany
 from config.references import new_reference, new_token
 from enrollments.models import Enrollment, Participant
 from enrollments.services.emails import booking_context
@@ -29,7 +29,7 @@ from enrollments.services.seats import (
     seats_left,
 )
 from enrollments.services.waitlist import offer_freed_seats
-from outbox.services import mail_queue
+from outbox.services import mail_queue, recipients_check
 from workshops import cache as catalog_cache
 from workshops.models import Session
 from workshops.selectors import listed_sessions
@@ -37,6 +37,31 @@ from workshops.selectors import listed_sessions
 logger = logging.getLogger(__name__)
 
 Status = Enrollment.Status
+
+
+class AlreadyWaiting(Conflict):
+    code = "already_on_waitlist"
+    message = (
+        "You're already on the waitlist for this session. We'll write to you as soon as a "
+        "seat opens."
+    )
+
+
+class TooManyHoldsHere(TooMany):
+    code = "too_many_holds"
+    message = (
+        "Several bookings waiting for payment have just been made from here. Please complete "
+        "or cancel those first, or wait a little and try again."
+    )
+    retry_after = 1800
+
+
+class TooManyHolds(Conflict):
+    code = "too_many_holds"
+    message = (
+        "You already have seats held for payment in other sessions. Please complete or "
+        "cancel those bookings first, or write to us and we'll gladly help."
+    )
 
 
 def _unique_reference() -> str:
@@ -55,10 +80,12 @@ def enrollment_hold(
     seats: int = 1,
     participants: Sequence[ParticipantInput] = (),
     join_waitlist: bool = False,
+    held_from_here: int = 0,
     now: datetime | None = None,
 ) -> Enrollment:
     """Take seats in a session the public may book, under its lock: held for payment,
-    confirmed if free, or waitlisted."""
+    confirmed if free, or waitlisted. `held_from_here` is how many seats the request's
+    address holds for payment already (capped at `MAX_ACTIVE_HOLDS_PER_ADDRESS`)."""
     now = now or timezone.now()
     version = ""
     # With the test-only switch off, the concurrency test must still see the whole oversell.
@@ -66,6 +93,7 @@ def enrollment_hold(
         version = refuse_if_noted_full(
             session_id, seats=seats, join_waitlist=join_waitlist, now=now
         )
+    recipients_check([email, *(participant.email for participant in participants)])
     with transaction.atomic():
         try:
             session = lock_session(session_id, listed_sessions())
@@ -84,6 +112,25 @@ def enrollment_hold(
             if left == 0:
                 note_full(session, version=version, now=now)
             raise
+        waits = seats > left
+        if (
+            waits
+            and Enrollment.objects.filter(
+                session=session, email__iexact=email, status__in=[Status.WAITLISTED, Status.OFFERED]
+            ).exists()
+        ):
+            raise AlreadyWaiting()
+        paying = not waits and session.price_cents > 0
+        if paying and held_from_here >= settings.MAX_ACTIVE_HOLDS_PER_ADDRESS:
+            raise TooManyHoldsHere()
+        if (
+            paying
+            and Enrollment.objects.filter(
+                email__iexact=email, status__in=Enrollment.HOLDING, hold_expires_at__gt=now
+            ).count()
+            >= settings.MAX_ACTIVE_HOLDS_PER_EMAIL
+        ):
+            raise TooManyHolds()
         enrollment = Enrollment(
             session=session,
             name=name,

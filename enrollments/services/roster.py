@@ -4,7 +4,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from config import events
@@ -12,7 +14,7 @@ from config.errors import Conflict, InvalidInput
 from enrollments.events import BookingConfirmed, RosterChanged
 from enrollments.models import Enrollment, Participant
 from enrollments.services.emails import booking_context, same_person
-from outbox.services import mail_queue
+from outbox.services import mail_queue, recipients_check
 from workshops.calendar import session_calendar
 
 Status = Enrollment.Status
@@ -22,6 +24,14 @@ Status = Enrollment.Status
 class ParticipantInput:
     name: str
     email: str
+
+
+class RosterChangesUsed(Conflict):
+    code = "roster_changes_used"
+    message = (
+        "This participant list has been changed many times, so it can no longer be changed "
+        "here. Please write to us with the names and we'll update it for you."
+    )
 
 
 class RosterClosed(Conflict):
@@ -95,6 +105,8 @@ def enrollment_replace_participants(
         )
         if enrollment.status not in Enrollment.CANCELLABLE or now >= enrollment.session.starts_at:
             raise RosterClosed()
+        if enrollment.roster_changes >= settings.MAX_ROSTER_CHANGES:
+            raise RosterChangesUsed()
         if len(participants) > enrollment.seats:
             raise InvalidInput(
                 fields={
@@ -106,6 +118,8 @@ def enrollment_replace_participants(
             )
         existing = {p.email.lower(): p for p in enrollment.participants.all()}
         wanted = {p.email.lower(): p for p in participants}
+        if enrollment.status == Status.CONFIRMED:  # each new one gets a confirmation
+            recipients_check([email for email in wanted if email not in existing])
         removed = []
         for key, participant in existing.items():
             if key not in wanted:
@@ -129,6 +143,9 @@ def enrollment_replace_participants(
         if enrollment.status == Status.CONFIRMED and added:
             queue_confirmations(enrollment, only=added)
         if added or removed or renamed:
+            Enrollment.objects.filter(pk=enrollment.pk).update(
+                roster_changes=F("roster_changes") + 1
+            )
             events.publish(
                 RosterChanged(
                     enrollment_id=enrollment.pk,

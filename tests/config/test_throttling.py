@@ -1,5 +1,5 @@
-"""The throttles' counter (config/cache.py `count_hit`): every hit counted, in a window
-that opens with the first."""
+"""The throttles: their counter (config/cache.py `count_hit`), every hit counted in a
+window that opens with the first; who they count; and the pages' forms they guard."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -7,10 +7,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
+from rest_framework.throttling import ScopedRateThrottle
 
 from config.cache import count_hit
+from enrollments.models import Enrollment
 from tests.conftest import IN_PROCESS_CACHE
+from tests.factories import EnrollmentFactory, SurveyInvitationFactory
 
 TOGETHER = 20
 
@@ -49,3 +53,57 @@ def test_without_redis_the_count_starts_again_when_the_window_closes(settings):
         assert count_hit("in-process", 60) == (1, 60)
 
     assert counts == [1, 2, 3]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("first", "second", "counted_together"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", True),  # one home's /64
+        ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+        ("203.0.113.7", "203.0.113.8", False),
+    ],
+)
+def test_an_ipv6_address_is_counted_by_its_64(api, monkeypatch, first, second, counted_together):
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "inquiries", "1/hour")
+    ask = {
+        "kind": "personal_guidance",
+        "name": "Ada",
+        "email": "ada@example.org",
+        "message": "I'd like to talk about supervision.",
+        "consent": True,
+    }
+
+    assert api.post("/api/v1/inquiries/", ask, format="json", REMOTE_ADDR=first).status_code == 201
+    then = api.post("/api/v1/inquiries/", ask, format="json", REMOTE_ADDR=second)
+
+    assert then.status_code == (429 if counted_together else 201)
+
+
+def post_page(client, path, data=None):
+    return client.post(path, data or {}, REMOTE_ADDR="203.0.113.7")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["booking-cancel", "booking-pay", "survey"])
+def test_forms_on_the_pages_are_throttled_with_a_kind_page(
+    client, monkeypatch, django_assert_num_queries, page
+):
+    scope = "surveys" if page == "survey" else "booking-changes"
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, scope, "2/hour")
+    if page == "survey":
+        path = f"/surveys/{SurveyInvitationFactory.create().token}/"
+    else:
+        booking = EnrollmentFactory.create(status=Enrollment.Status.OFFERED)
+        path = reverse(page, args=[booking.token])
+    for _ in range(2):
+        assert post_page(client, path).status_code != 429
+
+    # The third is turned away before anything is read or written.
+    with django_assert_num_queries(0):
+        refused = post_page(client, path, {"confirm": "yes"})
+
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert "Please wait a little" in refused.content.decode()
+    assert "nothing is lost" in refused.content.decode()

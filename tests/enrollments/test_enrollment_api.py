@@ -1,4 +1,3 @@
-import json
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -15,25 +14,11 @@ from enrollments.models import Enrollment, IdempotencyKey, Participant
 from outbox.models import OutgoingMail
 from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
-from tests.stripe_payloads import form, payment_intent
+from tests.stripe_payloads import form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 
 URL = "/api/v1/enrollments/"
-
-
-@pytest.fixture
-def stripe_http():
-    """Stripe's PaymentIntent endpoint, stubbed with a real-shaped answer."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
-
-        def create(request):
-            params = form(request)
-            intent = payment_intent(amount=int(params["amount"]), currency=params["currency"])
-            return (200, {}, json.dumps(intent))
-
-        stub.add_callback(responses.POST, f"{STRIPE_TEST_BASE}/v1/payment_intents", callback=create)
-        yield stub
 
 
 def body(target, **overrides):

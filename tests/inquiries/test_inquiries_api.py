@@ -6,6 +6,7 @@ import re
 from http import HTTPStatus
 
 import pytest
+from django.conf import settings
 from django.core import mail as django_mail
 from django.core.mail import EmailMultiAlternatives
 from rest_framework.throttling import ScopedRateThrottle
@@ -471,3 +472,55 @@ def test_a_nul_character_anywhere_in_the_body_is_400_not_500(api):
     assert response.json()["fields"] == {"offering": [response.json()["fields"]["offering"][0]]}
     assert "NUL" in response.json()["fields"]["offering"][0]
     assert Inquiry.objects.count() == 0
+
+
+def test_an_address_written_to_enough_today_is_refused_before_anything_is_stored(api, settings):
+    settings.MAX_EMAILS_PER_RECIPIENT_PER_DAY = 2
+    for _ in range(2):
+        assert post(api, valid(email="Ada@Example.org")).status_code == HTTPStatus.CREATED
+    written = OutgoingMail.objects.count()
+
+    response = post(api, valid(email="ada@example.org"))
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert response.json()["code"] == "too_many_emails"
+    assert "reply to one of our emails" in response.json()["message"]
+    assert int(response["Retry-After"]) > 0
+    assert (Inquiry.objects.count(), OutgoingMail.objects.count()) == (2, written)
+    assert post(api, valid(email="grace@example.org")).status_code == HTTPStatus.CREATED
+
+
+def throttled(api, monkeypatch, body):
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "inquiries", "1/hour")
+    post(api, valid(email="first@example.org"))
+    return post(api, body)
+
+
+def capped(api, monkeypatch, body):
+    monkeypatch.setattr(settings, "MAX_EMAILS_PER_RECIPIENT_PER_DAY", 1)
+    post(api, valid())
+    return post(api, body)
+
+
+def invalid(api, monkeypatch, body):
+    return post(api, {**body, "email": "not an address"})
+
+
+@pytest.mark.parametrize("refusal", [throttled, capped, invalid])
+def test_a_message_in_crisis_meets_support_with_any_refusal(api, monkeypatch, refusal):
+    response = refusal(api, monkeypatch, valid(message=CRISIS_MESSAGE))
+
+    assert response.status_code in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.BAD_REQUEST)
+    assert response.json()["support"]["resources"] == SUPPORT_TEXT
+    assert "not an emergency service" in response.json()["support"]["message"]
+    assert not Inquiry.objects.filter(message=CRISIS_MESSAGE).exists()
+    # Without crisis language, a refusal is only a refusal.
+    calm = post(api, valid(message=MESSAGE, email="not an address"))
+    assert "support" not in calm.json()
+
+
+def test_a_refusal_whose_message_is_not_text_has_no_support_and_no_error(api):
+    for body in [valid(message=["I want to die"]), "message=I want to die"]:
+        response = api.post(URL, body, format="json")
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert "support" not in response.json()
