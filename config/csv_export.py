@@ -2,14 +2,22 @@
 
 import csv
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 
 from django.http import StreamingHttpResponse
 
+from config.text import normal_form
+
+# What a spreadsheet may take as the start of a formula (OWASP's CSV injection advice).
+_FORMULA_STARTS = ("=", "+", "-", "@", "|", "%")
+
 
 def csv_safe(value: object) -> str:
-    """A cell a spreadsheet shows as text: never a formula (OWASP's CSV injection advice)."""
+    """A cell a spreadsheet shows as text: never a formula. Spreadsheets skip leading
+    whitespace and read look-alikes (a full-width `＝`) as the real sign, so the cell is
+    judged as they read it: whitespace stripped, NFKC-normalized."""
     text = "" if value is None else str(value)
-    if text.startswith(("=", "+", "-", "@", "\t", "\r")):
+    if text.startswith(("\t", "\r")) or normal_form(text).lstrip().startswith(_FORMULA_STARTS):
         return "'" + text
     return text
 
@@ -22,12 +30,15 @@ class _Echo:
 
 
 def csv_response(rows: Iterable[Sequence[object]], *, filename: str) -> StreamingHttpResponse:
-    """Rows (the header first) as a download, written while they are read."""
+    """Rows (the header first) as a download, written while they are read. Every cell
+    but a number is passed through `csv_safe`: no export can forget it."""
     writer = csv.writer(_Echo())
 
     def lines() -> Iterator[str]:
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow(
+                cell if isinstance(cell, int | float | Decimal) else csv_safe(cell) for cell in row
+            )
 
     return StreamingHttpResponse(
         lines(),

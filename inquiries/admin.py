@@ -1,4 +1,5 @@
 import itertools
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -11,7 +12,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
 from config.admin_site import PersonalDataAdmin
-from config.csv_export import csv_response, csv_safe
+from config.csv_export import csv_response
 from config.errors import DomainError
 from inquiries import selectors
 from inquiries.models import Inquiry, InquiryNote, InquiryStatusChange
@@ -125,28 +126,25 @@ def _history(inquiry: Inquiry) -> str:
     return "; ".join(steps)
 
 
-def inquiry_csv_row(inquiry: Inquiry) -> list[str]:
+def inquiry_csv_row(inquiry: Inquiry) -> Sequence[object]:
     # The message and the notes stay in the admin: a spreadsheet travels too easily.
     return [
-        csv_safe(value)
-        for value in [
-            inquiry.reference,
-            _when(inquiry.created_at),
-            inquiry.kind,
-            inquiry.status,
-            "yes" if inquiry.urgent else "no",
-            inquiry.source,
-            inquiry.name,
-            inquiry.email,
-            inquiry.phone,
-            inquiry.organization,
-            inquiry.team_size,
-            inquiry.offering.slug if inquiry.offering else "",
-            inquiry.preferred_dates,
-            inquiry.assignee.get_username() if inquiry.assignee else "",
-            _when(inquiry.anonymized_at),
-            _history(inquiry),
-        ]
+        inquiry.reference,
+        _when(inquiry.created_at),
+        inquiry.kind,
+        inquiry.status,
+        "yes" if inquiry.urgent else "no",
+        inquiry.source,
+        inquiry.name,
+        inquiry.email,
+        inquiry.phone,
+        inquiry.organization,
+        "" if inquiry.team_size is None else inquiry.team_size,
+        inquiry.offering.slug if inquiry.offering else "",
+        inquiry.preferred_dates,
+        inquiry.assignee.get_username() if inquiry.assignee else "",
+        _when(inquiry.anonymized_at),
+        _history(inquiry),
     ]
 
 

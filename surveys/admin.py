@@ -1,5 +1,5 @@
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.contrib import admin
@@ -11,7 +11,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from config.admin_site import PersonalDataAdmin
-from config.csv_export import csv_response, csv_safe
+from config.csv_export import csv_response
 from surveys import selectors
 from surveys.models import (
     OfferingSurvey,
@@ -96,10 +96,10 @@ def _answers_table(invitation: SurveyInvitation, *, free_text: bool) -> str:
     )
 
 
-def _csv_value(answer: SurveyAnswer) -> str:
+def _csv_value(answer: SurveyAnswer) -> object:
     if answer.type == SurveyQuestion.Type.YES_NO:
         return "yes" if answer.yes else "no"
-    return csv_safe(answer.value)
+    return "" if answer.value is None else answer.value
 
 
 @admin.register(SurveyInvitation)
@@ -288,7 +288,7 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
             *keys,
         ]
 
-        def rows() -> Iterator[list[str]]:
+        def rows() -> Iterator[Sequence[object]]:
             yield header
             for invitation in (
                 invitations.select_related("session__offering")
@@ -299,8 +299,8 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
                 answers = {answer.key: answer for answer in invitation.answers.all()}
                 yield [
                     str(invitation.pk),
-                    csv_safe(invitation.session.offering.title),
-                    csv_safe(invitation.session.display_title),
+                    invitation.session.offering.title,
+                    invitation.session.display_title,
                     invitation.session.starts_at.isoformat(),
                     invitation.submitted_at.isoformat() if invitation.submitted_at else "",
                     "yes" if invitation.flagged else "no",

@@ -272,7 +272,12 @@ def test_the_csv_export_streams_the_selected_inquiries_with_their_history(admin_
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tTabbed", "'\tTabbed"),
+        (" =1+1", "' =1+1"),  # spreadsheets skip the space, and the line break
+        ("\n=1+1", "'\n=1+1"),
+        ("\uff1d1+1", "'\uff1d1+1"),  # a full-width equals sign is read as one
+        ("\u200b=1+1", "'\u200b=1+1"),  # so is one behind a zero-width space
         ("Ada = careful", "Ada = careful"),
+        ("50% off", "50% off"),
     ],
 )
 def test_the_csv_export_never_hands_a_spreadsheet_a_formula(admin_client, written, exported):

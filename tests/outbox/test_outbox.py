@@ -1,3 +1,4 @@
+import re
 import smtplib
 from datetime import timedelta
 from http import HTTPStatus
@@ -13,6 +14,7 @@ from outbox import services as mail
 from outbox import tasks
 from outbox.models import OutgoingMail
 from outbox.tasks import dispatch_outbox
+from outbox.templatetags.email_html import own_links
 from tests.conftest import DEAD_BROKER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("note_templates")]
@@ -329,3 +331,29 @@ def test_plain_text_is_not_html_escaped_and_the_html_is(smtp_sink):
     assert row.subject == "A note for O'Brien & <Partners>"
     assert row.body_text.startswith("Dear O'Brien & <Partners>,")
     assert "O&#x27;Brien &amp; &lt;Partners&gt;" in row.body_html
+
+
+def test_the_html_links_only_regards_own_addresses(settings):
+    settings.SITE_URL = "https://regard.test"
+    typed = (
+        "Booking.com, refund-desk.com/claim, https://evil.test/x, www.evil.test, "
+        "https://regard.test.evil.test/claim and https://regard.testing/ are only text"
+    )
+    row = queue_note(context={"name": typed})
+
+    row.refresh_from_db()
+    assert re.findall(r'<a href="([^"]*)">', row.body_html) == [
+        "https://regard.test/enrollments/abc/"
+    ]
+    assert "refund-desk.com/claim" in row.body_html
+
+
+def test_a_full_stop_after_an_own_link_stays_outside_it(settings):
+    settings.SITE_URL = "https://regard.test"
+
+    html = own_links("Your page: https://regard.test/b/x?a=1&b=2. See you!")
+
+    assert html == (
+        'Your page: <a href="https://regard.test/b/x?a=1&amp;b=2">'
+        "https://regard.test/b/x?a=1&amp;b=2</a>. See you!"
+    )
