@@ -58,6 +58,11 @@ class Emails:
         person's name and address."""
         to_them = Q(to__iexact=email)
         emptied = self._erase(_not_yet_erased(OutgoingMail.objects.filter(to_them)))
+        # Those a record erased before took with it (an inquiry's emails) are erased too.
+        found = {mail.pk for mail in records.by_kind.get(self.kind, [])}
+        emptied += len(
+            found - set(OutgoingMail.objects.filter(pk__in=found).values_list("pk", flat=True))
+        )
         about = Q(pk__in=[])
         for record in records.contexts:
             about |= Q(related_type=ContentType.objects.get_for_model(record), related_id=record.pk)

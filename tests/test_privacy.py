@@ -389,3 +389,14 @@ def test_a_stripe_payload_is_matched_by_the_whole_address():
     ]
     assert "an-4x@example.org" not in json.dumps(an.payload)
     assert joan.payload == joan_before
+
+
+def test_the_report_counts_every_email_to_the_person_even_those_gone_with_a_record():
+    ada = live("ada-7q")
+    written = OutgoingMail.objects.filter(to=ada).count()
+    with_the_inquiry = OutgoingMail.objects.filter(to=ada, kind__startswith="inquiry").count()
+    assert with_the_inquiry >= 1  # deleted with the inquiry, before the emails are reached
+
+    erasure = privacy.erase_person(email=ada)
+
+    assert erasure.erased["emails"] >= written
