@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # A person's language: the page's switcher (a cookie), else Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -100,6 +102,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "config.pages.practice",
             ],
         },
     },
@@ -235,6 +239,12 @@ else:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Regard <hello@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PRACTICE_NAME = env.str("PRACTICE_NAME", default="Regard")
+# The public pages' welcome, under the practice's name, and where consent links to.
+PRACTICE_TAGLINE = env.str(
+    "PRACTICE_TAGLINE",
+    default="Personal guidance, workshops and team trainings for people who care for others.",
+)
+PRIVACY_POLICY_URL = env.str("PRIVACY_POLICY_URL", default="/privacy/")
 PRACTICE_NOTIFY_EMAIL = env.str("PRACTICE_NOTIFY_EMAIL", default="practice@localhost")
 # Caps on what a public request may set off (a kind 429 or 400, before anything is stored).
 MAX_EMAILS_PER_RECIPIENT_PER_DAY = env.int("MAX_EMAILS_PER_RECIPIENT_PER_DAY", default=10)
@@ -330,6 +340,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Internationalisation and static files ------------------------------------------------
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

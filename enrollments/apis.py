@@ -3,19 +3,16 @@
 from http import HTTPStatus
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.services.payments import payment_block
-from config.cache import count_hit, fail_open, hits
 from config.pages import private_answers
 from config.throttling import PerLinkThrottle, ScopedRateThrottle, client_address
 from enrollments import selectors
 from enrollments.idempotency import HEADER, idempotent
-from enrollments.models import Enrollment
 from enrollments.serializers import (
     EnrollmentCreatedOutput,
     EnrollmentCreateInput,
@@ -24,8 +21,6 @@ from enrollments.serializers import (
     PaymentOutput,
 )
 from enrollments.services import cancellation, holds, roster
-
-HOLD_CAP = "caps on seats held per address"
 
 
 def _detail(token: str) -> Response:
@@ -51,21 +46,15 @@ class EnrollmentCreateApi(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        held_here = f"holds-from:{client_address(request)}"
-
         def create() -> Response:
             data = EnrollmentCreateInput(data=request.data)
             data.is_valid(raise_exception=True)
             fields: dict[str, Any] = dict(data.validated_data)
             fields["session_id"] = fields.pop("session")
             fields.pop("consent")
-            # Seats held for payment from one address are capped (Redis counts; if it
-            # fails, the cap goes with it, as the throttles do).
-            fields["held_from_here"] = fail_open(HOLD_CAP, lambda: hits(held_here), 0)
-            enrollment, payment = holds.enrollment_create(**fields)
-            if enrollment.status == Enrollment.Status.PENDING_PAYMENT:
-                window = settings.ENROLLMENT_HOLD_MINUTES * 60
-                fail_open(HOLD_CAP, lambda: count_hit(held_here, window), None)
+            enrollment, payment = holds.enrollment_create(
+                **fields, from_address=client_address(request)
+            )
             return Response(
                 EnrollmentCreatedOutput.build(enrollment, payment), status=HTTPStatus.CREATED
             )

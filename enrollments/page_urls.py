@@ -3,6 +3,7 @@ from django.urls import path
 from enrollments import views
 
 urlpatterns = [
+    path("sessions/<int:session_id>/book/", views.session_book, name="session-book"),
     path("enrollments/<str:token>/", views.booking, name="booking"),
     path("enrollments/<str:token>/cancel/", views.booking_cancel, name="booking-cancel"),
     path("enrollments/<str:token>/pay/", views.booking_pay, name="booking-pay"),

@@ -1,7 +1,10 @@
-"""The booking's own page, for people who follow the link in our emails, and the way back
-from Stripe's Checkout page."""
+"""Booking from a page (a session's booking form), the booking's own page for people who
+follow the link in our emails, and the way back from Stripe's Checkout page."""
 
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,21 +12,28 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.models import Payment
 from billing.selectors import refundable_cents
 from billing.services.payments import checkout_paid
 from billing.stripe_client import PaymentUnavailable
-from config.errors import Conflict, NotFound
-from config.pages import page_not_found, page_throttled_answer
-from config.throttling import page_throttled
+from config.errors import Conflict, DomainError, NotFound
+from config.pages import error_summary, page_fields, page_not_found, page_throttled_answer
+from config.throttling import client_address, page_throttled
 from enrollments import selectors
 from enrollments.models import Enrollment
-from enrollments.serializers import EnrollmentOutput
+from enrollments.selectors import sessions_with_seats
+from enrollments.serializers import EnrollmentCreateInput, EnrollmentOutput
 from enrollments.services import cancellation, holds
+from enrollments.services.seats import SessionFull
 from workshops.calendar import describe_when
+from workshops.models import Session
+from workshops.selectors import public_sessions
+from workshops.serializers import SessionOutput
 
 
 @never_cache  # a secret link's page: never kept by a browser or a proxy
@@ -113,3 +123,133 @@ def checkout_returned(request: HttpRequest, session_id: str) -> HttpResponse:
 @require_GET
 def checkout_cancelled(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/checkout_cancelled.html")
+
+
+BOOKING_FIELDS = ["name", "email", "organization", "seats", "join_waitlist", "consent"]
+
+
+@dataclass
+class ParticipantRow:
+    """One participant's two fields on the booking form, as typed, with their errors."""
+
+    index: int
+    name: str = ""
+    email: str = ""
+    name_errors: list[str] = dataclass_field(default_factory=list)
+    email_errors: list[str] = dataclass_field(default_factory=list)
+
+    @property
+    def named(self) -> bool:
+        return bool(self.name or self.email)
+
+
+@never_cache
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def session_book(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Book seats in a session, or join its waitlist: the same checks and services as
+    `POST /api/v1/enrollments/`, then on to payment."""
+    session = (
+        sessions_with_seats(public_sessions().select_related("offering"))
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        return page_not_found(request, NotFound())
+    terms = SessionOutput(session).data
+    if not (terms["enrollment_open"] or terms["waitlist_open"]):
+        return render(request, "pages/booking_closed.html", {"session": session}, status=409)
+    if request.method == "GET":
+        return _booking_form(request, session, terms, {"seats": "1"}, [ParticipantRow(0)])
+    typed = {name: request.POST.get(name, "").strip() for name in BOOKING_FIELDS}
+    rows = _participant_rows(request, typed["seats"])
+    if request.POST.get("action") == "rows":  # "show fields for this many participants"
+        return _booking_form(request, session, terms, typed, rows)
+    if wait := page_throttled(request, "enrollments"):
+        refusal = _("Several bookings have just been made from here. Please try again in a minute.")
+        response = _booking_form(request, session, terms, typed, rows, {"form": [refusal]}, 429)
+        response["Retry-After"] = str(int(wait))
+        return response
+    named = [{"name": row.name, "email": row.email} for row in rows if row.named]
+    data = EnrollmentCreateInput(
+        data={
+            **typed,
+            "session": session.pk,
+            "seats": typed["seats"] or 1,
+            # Only if the person chose it: a date that filled while they typed is offered.
+            "join_waitlist": typed["join_waitlist"] == "yes",
+            "consent": typed["consent"] == "yes",
+            **({"participants": named} if named else {}),
+        }
+    )
+    if not data.is_valid():
+        return _booking_form(request, session, terms, typed, rows, data.errors, 400)
+    fields: dict[str, Any] = dict(data.validated_data)
+    fields["session_id"] = fields.pop("session")
+    fields.pop("consent")
+    try:
+        booking, payment = holds.enrollment_create(**fields, from_address=client_address(request))
+    except SessionFull as error:  # filled up while the person was typing: offer the waitlist
+        terms = {**terms, "enrollment_open": False, "waitlist_open": True}
+        return _booking_form(request, session, terms, typed, rows, {"form": [error.message]}, 409)
+    except (DomainError, PaymentUnavailable) as error:
+        errors = {"form": [error.message]}
+        return _booking_form(request, session, terms, typed, rows, errors, error.status)
+    if payment is not None and payment.checkout_url:
+        return HttpResponseRedirect(payment.checkout_url)
+    return redirect("booking", token=booking.token)
+
+
+def _participant_rows(request: HttpRequest, seats: str) -> list[ParticipantRow]:
+    """The participant fields to show: one per seat asked for, as typed so far."""
+    try:
+        count = min(max(int(seats), 1), settings.MAX_SEATS_PER_BOOKING)
+    except ValueError:
+        count = 1
+    return [
+        ParticipantRow(
+            i,
+            request.POST.get(f"participant-{i}-name", "").strip(),
+            request.POST.get(f"participant-{i}-email", "").strip(),
+        )
+        for i in range(count)
+    ]
+
+
+def _booking_form(
+    request: HttpRequest,
+    session: Session,
+    terms: dict[str, Any],
+    typed: dict[str, str],
+    rows: list[ParticipantRow],
+    errors: Any = None,
+    status: int = 200,
+) -> HttpResponse:
+    errors = dict(errors or {})
+    participant_errors = errors.pop("participants", [])
+    fields = page_fields(BOOKING_FIELDS, typed, errors)
+    summary = error_summary(fields, errors)
+    # The API's errors for participants: by the position of a named participant, or
+    # for the whole list.
+    if isinstance(participant_errors, dict):
+        per_row = dict(participant_errors)
+    else:
+        per_row = dict(enumerate(e for e in participant_errors if isinstance(e, dict)))
+        summary += [("", str(e)) for e in participant_errors if not isinstance(e, dict)]
+    for position, row in enumerate(r for r in rows if r.named):
+        found = per_row.get(position, {})
+        row.name_errors = [str(e) for e in found.get("name", [])]
+        row.email_errors = [str(e) for e in found.get("email", [])]
+        summary += [(f"p-{row.index}-name", e) for e in row.name_errors]
+        summary += [(f"p-{row.index}-email", e) for e in row.email_errors]
+    context = {
+        "session": session,
+        "terms": terms,
+        "when": describe_when(session),
+        "fields": fields,
+        "rows": rows,
+        "summary": summary,
+        "max_seats": settings.MAX_SEATS_PER_BOOKING,
+        "hold_minutes": settings.ENROLLMENT_HOLD_MINUTES,
+    }
+    return render(request, "pages/book.html", context, status=status)

@@ -7,6 +7,7 @@ from Django's error reports with `sensitive_variables`.
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -28,6 +29,20 @@ logger = logging.getLogger(__name__)
 
 # A fresh reference collides with about one in a billion; five in a row means a bug.
 REFERENCE_ATTEMPTS = 5
+
+
+@sensitive_variables()
+def inquiry_receive(*, website: str = "", **inquiry: Any) -> Inquiry:
+    """An inquiry from the form (the API's or the contact page's): stored by
+    `inquiry_submit`, unless the honeypot `website` was filled in. Then it is answered
+    exactly as a real one would be, support included, so software learns nothing and a
+    person whose browser filled the field in still gets help; nothing is stored."""
+    if not website:
+        return inquiry_submit(**inquiry)
+    logger.info("inquiry: honeypot filled; answered as received, nothing stored")
+    return Inquiry(
+        reference=new_inquiry_reference(), urgent=crisis.mentions_crisis(inquiry["message"])
+    )
 
 
 @sensitive_variables()

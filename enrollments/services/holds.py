@@ -13,6 +13,7 @@ from django.utils import timezone
 from billing.models import Payment
 from billing.services.payments import Line, PaymentRequest, payment_start
 from billing.stripe_client import PaymentUnavailable
+from config.cache import count_hit, fail_open, hits
 from config.errors import Conflict, TooMany
 from config.references import new_reference, new_token
 from enrollments.models import Enrollment, Participant
@@ -201,15 +202,27 @@ def payment_request(enrollment: Enrollment) -> PaymentRequest:
     )
 
 
-def enrollment_create(**hold: Any) -> tuple[Enrollment, Payment | None]:
-    """Hold seats (one transaction), then ask Stripe how to pay (outside it).
+# Seats held for payment from one address are counted in Redis; if it fails, the cap goes
+# with it, as the throttles do.
+HOLD_CAP = "caps on seats held per address"
+
+
+def enrollment_create(*, from_address: str = "", **hold: Any) -> tuple[Enrollment, Payment | None]:
+    """Hold seats (one transaction), then ask Stripe how to pay (outside it). A hold for
+    payment is counted against `from_address`, the client's (MAX_ACTIVE_HOLDS_PER_ADDRESS).
 
     If Stripe cannot be reached the hold is released at once and `PaymentUnavailable`
     propagates: the person is told to try again, and no seat stays blocked.
     """
+    held_here = f"holds-from:{from_address}"
+    if from_address:
+        hold["held_from_here"] = fail_open(HOLD_CAP, lambda: hits(held_here), 0)
     enrollment = enrollment_hold(**hold)
     if enrollment.status != Status.PENDING_PAYMENT:
         return enrollment, None
+    if from_address:
+        window = settings.ENROLLMENT_HOLD_MINUTES * 60
+        fail_open(HOLD_CAP, lambda: count_hit(held_here, window), None)
     try:
         return enrollment, payment_start(request=payment_request(enrollment))
     except PaymentUnavailable:

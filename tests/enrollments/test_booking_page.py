@@ -1,0 +1,217 @@
+"""Booking from a page: the API's checks and services behind a form that keeps what was
+typed, then on to Stripe's Checkout page; a full date offers the waitlist."""
+
+import json
+import re
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+import responses
+from django.utils import timezone
+from rest_framework.throttling import ScopedRateThrottle
+
+from enrollments.models import Enrollment
+from tests.conftest import STRIPE_TEST_BASE
+from tests.factories import EnrollmentFactory, SessionFactory
+from tests.inquiries.test_contact_page import field_errors
+from tests.stripe_payloads import checkout_session, form
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def checkout(stripe_settings):
+    """Paying by Stripe's hosted Checkout page, its API stubbed with real-shaped answers."""
+    stripe_settings.PAYMENT_FLOW = "checkout"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as stub:
+
+        def create(request):
+            params = form(request)
+            amount = int(params["line_items[0][price_data][unit_amount]"]) * int(
+                params["line_items[0][quantity]"]
+            )
+            made = checkout_session(amount=amount, reference=params["client_reference_id"])
+            return (200, {}, json.dumps(made))
+
+        stub.add_callback(
+            responses.POST, f"{STRIPE_TEST_BASE}/v1/checkout/sessions", callback=create
+        )
+        yield stub
+
+
+def booking(**fields):
+    return {
+        "name": "Ada Lovelace",
+        "email": "ada@example.org",
+        "seats": "1",
+        "consent": "yes",
+        "action": "book",
+        **fields,
+    }
+
+
+def test_the_form_shows_the_date_the_price_and_what_is_asked(client):
+    session = SessionFactory.create(offering__price_cents=18000, offering__currency="EUR")
+
+    page = client.get(f"/sessions/{session.pk}/book/").content.decode()
+
+    assert "180.00 EUR per seat" in page
+    assert session.starts_at.astimezone(timezone.get_current_timezone()).year.__str__() in page
+    assert 'id="f-name"' in page
+    assert 'id="f-email"' in page
+    assert 'id="p-0-name"' in page
+    assert 'href="/privacy/"' in page
+
+
+def test_a_paid_booking_holds_the_seats_and_goes_on_to_checkout(client, checkout):
+    session = SessionFactory.create(offering__price_cents=18000)
+
+    response = client.post(
+        f"/sessions/{session.pk}/book/",
+        booking(
+            seats="2",
+            **{"participant-0-name": "Grace Hopper", "participant-0-email": "grace@example.org"},
+        ),
+    )
+
+    enrollment = Enrollment.objects.get()
+    assert enrollment.status == Enrollment.Status.PENDING_PAYMENT
+    assert enrollment.seats == 2
+    assert [p.email for p in enrollment.participants.all()] == ["grace@example.org"]
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
+
+
+def test_a_free_session_is_booked_at_once_and_leads_to_the_booking(client):
+    session = SessionFactory.create(offering__price_cents=0)
+
+    response = client.post(f"/sessions/{session.pk}/book/", booking(), follow=True)
+
+    enrollment = Enrollment.objects.get()
+    assert enrollment.status == Enrollment.Status.CONFIRMED
+    assert response.redirect_chain == [(f"/enrollments/{enrollment.token}/", HTTPStatus.FOUND)]
+    assert "Your place is confirmed" in response.content.decode()
+
+
+def test_errors_stand_by_their_fields_and_nothing_typed_is_lost(client):
+    session = SessionFactory.create()
+
+    response = client.post(
+        f"/sessions/{session.pk}/book/",
+        booking(
+            consent="",
+            seats="2",
+            name="Ada Lovelace",
+            **{
+                "participant-0-name": "Grace Hopper",
+                "participant-0-email": "grace at example",
+                "participant-1-name": "Alan Turing",
+                "participant-1-email": "alan@example.org",
+            },
+        ),
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    assert field_errors(page, "p-0-email") == ["Enter a valid email address."]
+    assert field_errors(page, "p-1-email") == []
+    assert field_errors(page, "f-consent")
+    assert field_errors(page, "f-name") == []
+    assert 'value="grace at example"' in page
+    assert 'value="Alan Turing"' in page
+    assert 'href="#p-0-email"' in page
+    assert not Enrollment.objects.exists()
+
+
+def test_too_many_seats_is_refused_kindly_by_its_field(client, settings):
+    settings.MAX_SEATS_PER_BOOKING = 4
+    session = SessionFactory.create()
+
+    page = client.post(f"/sessions/{session.pk}/book/", booking(seats="5")).content.decode()
+
+    assert "up to 4 seats" in field_errors(page, "f-seats")[0]
+    assert not Enrollment.objects.exists()
+
+
+def test_asking_for_name_fields_shows_one_per_seat_and_books_nothing(client):
+    session = SessionFactory.create()
+
+    page = client.post(
+        f"/sessions/{session.pk}/book/", booking(seats="3", action="rows", name="Ada")
+    ).content.decode()
+
+    assert re.findall(r'id="p-(\d)-name"', page) == ["0", "1", "2"]
+    assert 'value="Ada"' in page
+    assert not Enrollment.objects.exists()
+
+
+def test_a_full_date_offers_the_waitlist_and_joining_it_is_free(client):
+    session = SessionFactory.create(capacity=1)
+    EnrollmentFactory.create(session=session)
+
+    page = client.get(f"/sessions/{session.pk}/book/").content.decode()
+    assert "fully booked" in page
+    assert "Join the waitlist" in page
+
+    response = client.post(
+        f"/sessions/{session.pk}/book/", booking(email="b@example.org", join_waitlist="yes")
+    )
+    waiting = Enrollment.objects.get(email="b@example.org")
+    assert waiting.status == Enrollment.Status.WAITLISTED
+    assert response["Location"] == f"/enrollments/{waiting.token}/"
+
+
+def test_a_date_that_filled_while_typing_offers_the_waitlist_instead(client, settings):
+    session = SessionFactory.create(capacity=1, offering__price_cents=0)
+    page_seen = client.get(f"/sessions/{session.pk}/book/")
+    assert "Book a seat" in page_seen.content.decode()
+    EnrollmentFactory.create(session=session)  # someone else was quicker
+
+    response = client.post(f"/sessions/{session.pk}/book/", booking())
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    page = response.content.decode()
+    assert "Join the waitlist" in page
+    assert 'value="Ada Lovelace"' in page
+    assert Enrollment.objects.count() == 1
+
+
+@pytest.mark.parametrize("closed", ["past", "cancelled", "no_waitlist"])
+def test_a_date_that_cannot_be_booked_says_so_kindly(client, closed):
+    session = SessionFactory.create(
+        capacity=1,
+        starts_at=timezone.now() + timedelta(days=-1 if closed == "past" else 3),
+        status="cancelled" if closed == "cancelled" else "scheduled",
+        waitlist_enabled=closed != "no_waitlist",
+    )
+    if closed == "no_waitlist":
+        EnrollmentFactory.create(session=session)
+
+    for response in (
+        client.get(f"/sessions/{session.pk}/book/"),
+        client.post(f"/sessions/{session.pk}/book/", booking()),
+    ):
+        assert response.status_code == HTTPStatus.CONFLICT
+        assert "Booking for this date has closed" in response.content.decode()
+    assert Enrollment.objects.count() == (1 if closed == "no_waitlist" else 0)
+
+
+def test_a_private_or_unknown_session_is_not_found(client):
+    private = SessionFactory.create(is_public=False, organization="Acme Care")
+
+    for pk in (private.pk, 999999):
+        assert client.get(f"/sessions/{pk}/book/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_booking_too_often_from_one_place_says_when_to_try_again(client, monkeypatch):
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "enrollments", "1/hour")
+    session = SessionFactory.create(offering__price_cents=0)
+    client.post(f"/sessions/{session.pk}/book/", booking(email="first@example.org"))
+
+    response = client.post(f"/sessions/{session.pk}/book/", booking())
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert int(response["Retry-After"]) > 0
+    assert 'value="Ada Lovelace"' in response.content.decode()
+    assert Enrollment.objects.count() == 1
