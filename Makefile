@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed-stamp
+# axe-core, which the browser tests read from disk (package.json pins it; npm ci keeps to the lock).
+NODE_INSTALLED := node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
 .PHONY: install run pay test bench lint format clean
@@ -12,12 +14,17 @@ $(INSTALLED): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(INSTALLED)
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(INSTALLED) $(NODE_INSTALLED)
 
 # Without a Stripe account, `make run` starts localstripe on loopback and pays through it
 # (`make pay REF=ENR-...` plays the card); set STRIPE_SECRET_KEY to use Stripe.
 ifeq ($(STRIPE_SECRET_KEY),)
 run pay: export STRIPE_SECRET_KEY = sk_test_local_regard
+run pay: export STRIPE_PUBLISHABLE_KEY = pk_test_local_regard
 run pay: export STRIPE_API_BASE = http://127.0.0.1:8420
 run pay: export STRIPE_WEBHOOK_SECRET = whsec_local_regard
 run pay: export PAYMENT_FLOW = payment_intent
@@ -45,7 +52,7 @@ pay: $(INSTALLED)
 	$(BIN)/python manage.py pay_enrollment $(REF) --card $(or $(CARD),visa)
 
 # The whole suite; on PostgreSQL and Redis when they answer (see tests/run.py).
-test: $(INSTALLED)
+test: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python -m tests.run $(PYTEST_ARGS)
 
 # The production shape on loopback under load, against a bare baseline: bench/RESULTS.md.

@@ -80,15 +80,6 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "config.security_headers.ContentSecurityPolicyMiddleware",
 ]
-# Pages' inline <style> blocks are ours; no inline script runs anywhere.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-    # Paying by Checkout posts to us, and we send the browser on to Stripe's page.
-    "form-action 'self' https://checkout.stripe.com; "
-    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -267,6 +258,15 @@ CRISIS_SUPPORT_TEXT = env.str(
         "Samaritans on 116 123 in the UK and Ireland."
     ),
 )
+# The same, for people writing in Dutch (DESIGN.md, Public pages, languages).
+CRISIS_SUPPORT_TEXT_NL = env.str(
+    "CRISIS_SUPPORT_TEXT_NL",
+    default=(
+        "Ben je nu in gevaar, bel dan 112. Denk je aan zelfdoding? Praat er dag en nacht "
+        "anoniem over met 113 Zelfmoordpreventie: bel 113 of gratis 0800-0113, of chat via "
+        "113.nl."
+    ),
+)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
@@ -278,6 +278,11 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 PAYMENT_FLOW = env.str("PAYMENT_FLOW", default="checkout")
 if PAYMENT_FLOW not in {"checkout", "payment_intent"}:
     raise ImproperlyConfigured("PAYMENT_FLOW must be 'checkout' or 'payment_intent'.")
+# The card form of the Elements flow: Stripe.js from Stripe, or (unset, with STRIPE_API_BASE
+# pointing at a stand-in) the one the stand-in serves; localstripe has one with its Card
+# Element. The pages' Content-Security-Policy admits it (config/security_headers.py).
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="")
 
 # --- Practice rules -----------------------------------------------------------------------
 ENROLLMENT_HOLD_MINUTES = env.int("ENROLLMENT_HOLD_MINUTES", default=30)
@@ -347,6 +352,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "config" / "static"]  # the pages' stylesheet and script
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 # Serves app static files (admin, the offline API docs) straight from the installed

@@ -1,6 +1,7 @@
 """Booking from a page (a session's booking form), the booking's own page for people who
 follow the link in our emails, and the way back from Stripe's Checkout page."""
 
+import json
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import timedelta
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,12 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.models import Payment
 from billing.selectors import refundable_cents
-from billing.services.payments import checkout_paid
+from billing.services.payments import checkout_paid, payment_pay_by_card
 from billing.stripe_client import PaymentUnavailable
-from config.errors import Conflict, DomainError, NotFound
+from config.errors import Conflict, DomainError, InvalidInput, NotFound, TooMany
 from config.pages import error_summary, page_fields, page_not_found, page_throttled_answer
+from config.security_headers import stripe_js_url
 from config.throttling import client_address, page_throttled
 from enrollments import selectors
 from enrollments.models import Enrollment
@@ -51,8 +52,7 @@ def booking(request: HttpRequest, token: str) -> HttpResponse:
             "enrollment": enrollment,
             "data": data,
             "when": describe_when(enrollment.session),
-            "can_pay_here": enrollment.status in Enrollment.HOLDING
-            and settings.PAYMENT_FLOW == Payment.Flow.CHECKOUT,
+            "can_pay_here": enrollment.status in Enrollment.HOLDING,
             "just_paid": request.GET.get("paid") == "1",
             "terms": cancellation.cancellation_terms(enrollment, now=timezone.now()),
             "paid": refundable_cents(enrollment) > 0,
@@ -97,8 +97,45 @@ def booking_pay(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("booking", token=token)
     if payment.checkout_url:
         return HttpResponseRedirect(payment.checkout_url)
-    messages.info(request, "Please complete the payment in the practice's booking app.")
-    return redirect("booking", token=token)
+    return render(  # the Elements flow: Stripe's card form, on our page
+        request,
+        "pages/pay.html",
+        {
+            "enrollment": enrollment,
+            "data": EnrollmentOutput(enrollment).data,
+            "when": describe_when(enrollment.session),
+            "stripe_js_url": stripe_js_url(),
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        },
+    )
+
+
+@never_cache
+@require_POST
+def booking_card(request: HttpRequest, token: str) -> JsonResponse:
+    """Pay a held seat with the card entered in Stripe's card form (pay.js posts here)."""
+    if wait := page_throttled(request, "booking-changes"):
+        answer = {"code": "throttled", "message": str(TooMany.message)}
+        return JsonResponse(answer, status=429, headers={"Retry-After": str(int(wait))})
+    try:
+        card = str(json.loads(request.body or b"{}").get("card", ""))
+        enrollment = selectors.enrollment_by_token(token)
+        payment = holds.enrollment_pay(enrollment_id=enrollment.pk)
+        attempt = payment_pay_by_card(payment=payment, card=card)
+    except (ValueError, AttributeError):
+        return JsonResponse({"code": "invalid", "message": str(InvalidInput.message)}, status=400)
+    except DomainError as error:
+        return JsonResponse(
+            {"code": error.code, "message": str(error.message)}, status=error.status
+        )
+    return JsonResponse(
+        {
+            "status": attempt.status,
+            "client_secret": attempt.client_secret,
+            "message": attempt.declined,
+            "next": reverse("booking", args=[token]) + "?paid=1",
+        }
+    )
 
 
 # How long the way back from Stripe's Checkout page leads to the booking: time enough to

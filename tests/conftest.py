@@ -1,6 +1,7 @@
 """Shared fixtures, and the rule for tests that need real services.
 
-A test marked `postgres` or `redis` runs whenever the service answers. Without it the
+A test marked `postgres`, `redis` or `browser` runs whenever the service answers (for
+`browser`: Debian's chromium and chromedriver are installed). Without it the
 test is skipped on a developer's machine and fails in CI (`CI=true`), so CI can never
 pass while quietly leaving integration tests out.
 """
@@ -35,6 +36,9 @@ from config.celery import app as celery_app
 from config.events import Event
 from workshops.cache import forget_local_answers
 
+# localstripe and wait_until, for the integration and browser tests.
+pytest_plugins = ["tests.stand_ins"]
+
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # The cache `make run` uses without REDIS_URL: each process's own.
 IN_PROCESS_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -50,12 +54,23 @@ def redis_answers() -> bool:
         return False
 
 
+# Debian's packages, never a download: Selenium Manager cannot reach the internet here.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def browser_present() -> bool:
+    return all(os.access(program, os.X_OK) for program in (CHROMIUM, CHROMEDRIVER))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     missing = []
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         missing.append("PostgreSQL (DATABASE_URL=postgres://...)")
     if item.get_closest_marker("redis") and not redis_answers():
         missing.append("Redis (REDIS_URL=redis://...)")
+    if item.get_closest_marker("browser") and not browser_present():
+        missing.append(f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
     if missing:
         reason = "needs " + " and ".join(missing)
         if IN_CI:

@@ -7,6 +7,7 @@ and every call that creates something carries an idempotency key made from our o
 """
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from billing.events import PaymentClosed, PaymentEvent, PaymentFailed, PaymentSucceeded
 from billing.models import Payment
@@ -24,6 +27,7 @@ from billing.selectors import payable_type, payments_of
 from billing.stripe_client import PaymentUnavailable, payable_metadata, stripe_client
 from config import events
 from config.celery import enqueue_on_commit
+from config.errors import Conflict, InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +190,52 @@ def payment_block(payment: Payment | None) -> dict[str, str] | None:
         "client_secret": payment.client_secret,
         "payment_intent": payment.stripe_payment_intent_id or "",
     }
+
+
+@dataclass(frozen=True)
+class CardAttempt:
+    """What became of paying an intent with a card: Stripe's status, the secret Stripe.js
+    needs to finish a card that asks its bank (`requires_action`), and a refusal's words."""
+
+    status: str
+    client_secret: str = ""
+    declined: str = ""
+
+
+DECLINED = _(
+    "Your card was not accepted, and nothing was charged. Please check its details, or try "
+    "another card."
+)
+# A card as Stripe.js hands it over: its id at Stripe (a card from a token, or a
+# PaymentMethod). Card numbers never reach us.
+CARD_ID = re.compile(r"^(card|pm)_[A-Za-z0-9]{1,250}$")
+
+
+def payment_pay_by_card(*, payment: Payment, card: str) -> CardAttempt:
+    """Pay an open PaymentIntent with the card the person entered in Stripe's card form.
+
+    The card is attached and the intent confirmed here, on the server; a card that needs
+    its bank's approval comes back as `requires_action`, which Stripe.js then finishes in
+    the browser. Success is applied, as always, when Stripe's webhook says so.
+    """
+    if not CARD_ID.match(card):
+        raise InvalidInput(fields={"card": [gettext("Please enter your card details again.")]})
+    if payment.status != Payment.Status.PENDING or not payment.stripe_payment_intent_id:
+        raise Conflict(gettext("There is nothing to pay right now."), code="nothing_to_pay")
+    intent_id = payment.stripe_payment_intent_id
+    try:
+        client = stripe_client()
+        client.v1.payment_intents.update(intent_id, params={"payment_method": card})
+        intent = client.v1.payment_intents.confirm(intent_id)
+    except stripe.CardError as error:
+        logger.info("stripe: card refused for payment %s: %s", payment.pk, error.code)
+        return CardAttempt(status="requires_payment_method", declined=str(DECLINED))
+    except (stripe.StripeError, PaymentUnavailable) as error:
+        logger.warning("stripe: could not pay %s by card: %s", payment.pk, type(error).__name__)
+        raise PaymentUnavailable() from error
+    if intent.status == "requires_payment_method":  # refused on confirming
+        return CardAttempt(status=intent.status, declined=str(DECLINED))
+    return CardAttempt(status=intent.status, client_secret=intent.client_secret or "")
 
 
 def payments_close_open(*, payable: Model) -> int:

@@ -6,7 +6,7 @@ import pytest
 
 from inquiries.models import Inquiry
 from outbox.models import OutgoingMail
-from tests.integration.conftest import wait_until
+from tests.stand_ins import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 

@@ -30,7 +30,7 @@ from tests.factories import (
     SessionFactory,
     SurveyInvitationFactory,
 )
-from tests.integration.conftest import wait_until
+from tests.stand_ins import wait_until
 from tests.stripe_payloads import delivery, event, payment_intent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.usefixtures("stripe_settings")]

@@ -28,7 +28,7 @@ from tests.factories import (
     SessionFactory,
     default_survey_template,
 )
-from tests.integration.conftest import wait_until
+from tests.stand_ins import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.usefixtures("note_templates")]
 

@@ -14,7 +14,7 @@ from billing.models import Payment, StripeEvent
 from enrollments.models import Enrollment
 from enrollments.services import holds
 from tests.factories import SessionFactory
-from tests.integration.conftest import wait_until
+from tests.stand_ins import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -90,3 +90,52 @@ def test_a_declined_card_leaves_the_hold_pending_and_then_expired(booking, local
 
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.EXPIRED
+
+
+def card_from_stripe_js(localstripe, number):
+    """What Stripe.js hands our page for a card typed into its form: the card's id."""
+    token = requests.post(
+        f"{localstripe.base}/v1/tokens",
+        data={
+            "key": localstripe.publishable_key,
+            "card[number]": number,
+            "card[exp_month]": "12",
+            "card[exp_year]": "2034",
+            "card[cvc]": "123",
+        },
+        timeout=10,
+    ).json()
+    return token["card"]["id"]
+
+
+def pay_on_the_page(client, token, card):
+    """As pay.js does, once Stripe.js has the card: its id, posted to the booking's page."""
+    page = client.post(f"/enrollments/{token}/pay/")
+    assert 'id="card-element"' in page.content.decode()
+    return client.post(
+        f"/enrollments/{token}/pay/card/", {"card": card}, content_type="application/json"
+    )
+
+
+def test_a_card_that_asks_its_bank_is_handed_back_to_stripe_js(booking, client, localstripe):
+    created = booking()
+    token = Enrollment.objects.get(reference=created["reference"]).token
+
+    answer = pay_on_the_page(client, token, card_from_stripe_js(localstripe, "4000002760003184"))
+
+    assert answer.status_code == HTTPStatus.OK
+    body = answer.json()
+    assert body["status"] == "requires_action"
+    assert body["client_secret"].startswith(created["payment"]["payment_intent"] + "_secret_")
+    assert Enrollment.objects.get(reference=created["reference"]).status == "pending_payment"
+
+
+@pytest.mark.parametrize("card", ["4242424242424242", "card_x' OR 1=1", ""])
+def test_only_a_card_id_from_stripe_js_is_taken(booking, client, localstripe, card):
+    created = booking()
+    token = Enrollment.objects.get(reference=created["reference"]).token
+
+    answer = pay_on_the_page(client, token, card)
+
+    assert answer.status_code == HTTPStatus.BAD_REQUEST
+    assert answer.json()["code"] == "invalid"

@@ -1,0 +1,186 @@
+"""The public pages walked as a person would, by keyboard alone: booking a seat and paying
+at localstripe with its stand-in card form, joining a waitlist, writing to the practice
+with and without crisis language; axe checks each page for WCAG 2.1 AA."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.wait import WebDriverWait
+
+from enrollments.models import Enrollment
+from inquiries.models import Inquiry
+from tests.browser.conftest import axe_check, press, tab_to, type_into_focused
+from tests.factories import EnrollmentFactory, SessionFactory
+from tests.stand_ins import wait_until
+
+WAIT = 10  # seconds
+CARD = {"number": "4242424242424242", "exp_month": "12", "exp_year": "34", "cvc": "123"}
+
+
+def by_label(driver: WebDriver, text: str):
+    """The field a label names, as a screen reader would find it."""
+    label = driver.find_element(By.XPATH, f"//label[contains(normalize-space(.), '{text}')]")
+    return driver.find_element(By.ID, label.get_attribute("for"))
+
+
+def fill(driver: WebDriver, label: str, text: str) -> None:
+    tab_to(driver, by_label(driver, label))
+    type_into_focused(driver, text)
+
+
+def submit(driver: WebDriver, text: str) -> None:
+    """Tab to the button that says `text` and press ENTER; wait for the next page."""
+    button = driver.find_element(
+        By.XPATH, f"//main//button[contains(normalize-space(.), '{text}')]"
+    )
+    tab_to(driver, button)
+    press(driver, Keys.ENTER)
+    WebDriverWait(driver, WAIT).until(EC.staleness_of(button))
+
+
+def follow(driver: WebDriver, text: str) -> None:
+    link = driver.find_element(By.XPATH, f"//main//a[contains(normalize-space(.), '{text}')]")
+    tab_to(driver, link)
+    press(driver, Keys.ENTER)
+    WebDriverWait(driver, WAIT).until(EC.staleness_of(link))
+
+
+@pytest.fixture
+def paying(localstripe, live_server, settings, eager_tasks):
+    """Paying by Stripe Elements at localstripe, whose signed webhooks reach the live server."""
+    localstripe.deliver_webhooks_to(f"{live_server.url}/api/v1/billing/stripe/webhook/")
+    return localstripe
+
+
+def test_a_seat_is_booked_and_paid_by_keyboard_alone(browser, live_server, paying):
+    SessionFactory.create(
+        offering__title="Burnout and Recovery", offering__price_cents=18000, capacity=8
+    )
+
+    browser.get(f"{live_server.url}/")
+    axe_check(browser)
+    follow(browser, "Burnout and Recovery")
+    axe_check(browser)
+    follow(browser, "Book a seat")
+    axe_check(browser)
+    fill(browser, "Your name", "Ada Lovelace")
+    fill(browser, "Your email address", "ada@example.org")
+    tab_to(browser, browser.find_element(By.ID, "f-consent"))
+    press(browser, Keys.SPACE)
+    submit(browser, "Book and continue to payment")
+
+    booking = Enrollment.objects.get(email="ada@example.org")
+    assert booking.status == Enrollment.Status.PENDING_PAYMENT
+    submit(browser, "Continue to payment")
+    WebDriverWait(browser, WAIT).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#card-element input"))
+    )
+    axe_check(browser, exclude=("#card-element",))  # Stripe's card form is Stripe's to judge
+    tab_to(browser, browser.find_element(By.CSS_SELECTOR, "#card-element input"))
+    for part in CARD.values():  # the card form moves on to the next part by itself
+        type_into_focused(browser, part)
+    type_into_focused(browser, "10115")
+    pay = browser.find_element(By.ID, "card-submit")
+    tab_to(browser, pay)
+    press(browser, Keys.ENTER)
+    WebDriverWait(browser, WAIT).until(EC.url_contains("?paid=1"))
+
+    wait_until(lambda: Enrollment.objects.get(pk=booking.pk).status == "confirmed", 15)
+    browser.refresh()
+    assert "Your place is confirmed" in browser.find_element(By.TAG_NAME, "main").text
+    axe_check(browser)
+
+
+def test_a_declined_card_is_told_kindly_and_the_seat_stays_held(browser, live_server, paying):
+    session = SessionFactory.create(offering__price_cents=18000)
+    booking = EnrollmentFactory.create(session=session, status=Enrollment.Status.PENDING_PAYMENT)
+
+    browser.get(f"{live_server.url}/enrollments/{booking.token}/")
+    submit(browser, "Continue to payment")
+    WebDriverWait(browser, WAIT).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#card-element input"))
+    )
+    tab_to(browser, browser.find_element(By.CSS_SELECTOR, "#card-element input"))
+    for part in {**CARD, "number": "4000000000000341"}.values():  # charging it is declined
+        type_into_focused(browser, part)
+    type_into_focused(browser, "10115")
+    tab_to(browser, browser.find_element(By.ID, "card-submit"))
+    press(browser, Keys.ENTER)
+
+    status = browser.find_element(By.ID, "card-status")
+    WebDriverWait(browser, WAIT).until(lambda _: "not accepted" in status.text)
+    assert "nothing was charged" in status.text
+    booking.refresh_from_db()
+    assert booking.status == Enrollment.Status.PENDING_PAYMENT
+
+
+def test_a_full_date_offers_its_waitlist_and_joining_takes_the_keyboard_alone(browser, live_server):
+    session = SessionFactory.create(capacity=1, offering__title="Trauma-Informed Care")
+    EnrollmentFactory.create(session=session)
+
+    browser.get(f"{live_server.url}/offerings/{session.offering.slug}/")
+    assert "Fully booked" in browser.find_element(By.TAG_NAME, "main").text
+    follow(browser, "Join the waitlist")
+    axe_check(browser)
+    fill(browser, "Your name", "Grace Hopper")
+    fill(browser, "Your email address", "grace@example.org")
+    tab_to(browser, browser.find_element(By.ID, "f-consent"))
+    press(browser, Keys.SPACE)
+    submit(browser, "Join the waitlist")
+
+    waiting = Enrollment.objects.get(email="grace@example.org")
+    assert waiting.status == Enrollment.Status.WAITLISTED
+    assert "You're on the waitlist" in browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_a_form_sent_with_mistakes_takes_focus_to_what_needs_another_look(browser, live_server):
+    session = SessionFactory.create(starts_at=timezone.now() + timedelta(days=3))
+
+    browser.get(f"{live_server.url}/sessions/{session.pk}/book/")
+    fill(browser, "Your name", "Ada Lovelace")
+    fill(browser, "Your email address", "ada at example")
+    submit(browser, "Book and continue to payment")
+
+    summary = browser.find_element(By.CSS_SELECTOR, ".error-summary[role=alert]")
+    assert browser.switch_to.active_element == summary  # read out first
+    email = browser.find_element(By.ID, "f-email")
+    assert email.get_attribute("value") == "ada at example"
+    assert email.get_attribute("aria-invalid") == "true"
+    described = email.get_attribute("aria-describedby").split()
+    assert "valid email" in browser.find_element(By.ID, described[-1]).text
+    axe_check(browser)
+    assert not Enrollment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("message", "support"),
+    [
+        ("I'd like to talk about the weight of my caseload.", False),
+        ("Since the accident I feel hopeless and I want to end my life.", True),
+    ],
+)
+def test_a_message_reaches_the_practice_by_keyboard_alone(browser, live_server, message, support):
+    browser.get(f"{live_server.url}/")
+    follow(browser, "Drop me a message")
+    axe_check(browser)
+    tab_to(browser, browser.find_element(By.CSS_SELECTOR, "input[name=kind][value=general]"))
+    press(browser, Keys.ARROW_UP, Keys.ARROW_UP)  # within the group, to "Personal guidance"
+    fill(browser, "Your name", "Ada Lovelace")
+    fill(browser, "Your email address", "ada@example.org")
+    fill(browser, "Your message", message)
+    tab_to(browser, browser.find_element(By.ID, "f-consent"))
+    press(browser, Keys.SPACE)
+    submit(browser, "Send my message")
+
+    inquiry = Inquiry.objects.get()
+    assert inquiry.kind == "personal_guidance"
+    assert inquiry.urgent is support
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert inquiry.reference in page
+    assert ("If you need help now" in page) is support
+    axe_check(browser)
