@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed-stamp
 NODE_INSTALLED := node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run pay test bench lint format clean
+.PHONY: install run pay test bench lint format clean screenshots
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ pay: $(INSTALLED)
 # The whole suite; on PostgreSQL and Redis when they answer (see tests/run.py).
 test: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python -m tests.run $(PYTEST_ARGS)
+
+# Every public page in English and Dutch, photographed whole under var/screenshots/.
+screenshots: $(INSTALLED) $(NODE_INSTALLED)
+	$(BIN)/python -m tests.run -q tests/browser/test_every_page.py
 
 # The production shape on loopback under load, against a bare baseline: bench/RESULTS.md.
 # Needs PostgreSQL and Redis on 127.0.0.1 (BENCH_DATABASE_URL, BENCH_REDIS_URL); about 7 minutes.

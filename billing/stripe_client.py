@@ -6,13 +6,14 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from config.errors import ServiceUnavailable
 
 
 class PaymentUnavailable(ServiceUnavailable):
     code = "payment_unavailable"
-    message = (
+    message = _(
         "We couldn't reach our payment provider just now, so no seat was held and nothing "
         "was charged. Please try again in a few minutes."
     )

@@ -4,6 +4,10 @@ Services raise `DomainError`s; DRF raises its own exceptions. `api_exception_han
 turns both into the shape and keeps DRF's `set_rollback()`, so a failed request
 stores nothing. `not_found` and `server_error` give the same shape to requests that
 never reach a DRF view (an unknown `/api/...` path, an unexpected crash).
+
+Messages are translatable (DESIGN.md, Public pages, languages): class attributes and
+constants are lazy, so each reads in the language of the request that shows it, and
+`error_body` turns them into plain text before they reach a dict that may be stored.
 """
 
 import sys
@@ -15,7 +19,11 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.encoding import force_str
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
+from django_stubs_ext import StrOrPromise
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -28,12 +36,12 @@ class DomainError(Exception):
 
     status: HTTPStatus = HTTPStatus.CONFLICT
     code: str = "conflict"
-    message: str = "That can't be done right now."
+    message: StrOrPromise = _("That can't be done right now.")
     retry_after: int | None = None  # seconds, for a refusal that lifts by itself
 
     def __init__(
         self,
-        message: str | None = None,
+        message: StrOrPromise | None = None,
         *,
         code: str | None = None,
         fields: Mapping[str, list[str]] | None = None,
@@ -47,13 +55,13 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     status = HTTPStatus.BAD_REQUEST
     code = "invalid"
-    message = "Some of the details need another look. Please check the fields below."
+    message = _("Some of the details need another look. Please check the fields below.")
 
 
 class NotFound(DomainError):
     status = HTTPStatus.NOT_FOUND
     code = "not_found"
-    message = "We couldn't find that. The link may be out of date, or it may have been removed."
+    message = _("We couldn't find that. The link may be out of date, or it may have been removed.")
 
 
 class Conflict(DomainError):
@@ -71,24 +79,28 @@ class TooMany(DomainError):
 class ServiceUnavailable(DomainError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "unavailable"
-    message = "Something on our side is not answering right now. Please try again in a few minutes."
+    message = _(
+        "Something on our side is not answering right now. Please try again in a few minutes."
+    )
 
 
 # Sentences for DRF's own exceptions, by their default code.
-_MESSAGES: dict[str, str] = {
+_MESSAGES: dict[str, StrOrPromise] = {
     "invalid": InvalidInput.message,
-    "parse_error": "We couldn't read that request. Please send valid JSON.",
+    "parse_error": _("We couldn't read that request. Please send valid JSON."),
     "not_found": NotFound.message,
-    "method_not_allowed": "That action isn't available here.",
-    "not_acceptable": "We can only answer in JSON.",
-    "unsupported_media_type": "Please send the request as JSON (Content-Type: application/json).",
-    "throttled": (
+    "method_not_allowed": _("That action isn't available here."),
+    "not_acceptable": _("We can only answer in JSON."),
+    "unsupported_media_type": _(
+        "Please send the request as JSON (Content-Type: application/json)."
+    ),
+    "throttled": _(
         "We've received several requests from you in a short time. "
         "Please wait a little and try again; we'll be glad to hear from you."
     ),
-    "not_authenticated": "Please sign in to do that.",
-    "permission_denied": "You don't have access to this.",
-    "authentication_failed": "We couldn't confirm who you are. Please sign in again.",
+    "not_authenticated": _("Please sign in to do that."),
+    "permission_denied": _("You don't have access to this."),
+    "authentication_failed": _("We couldn't confirm who you are. Please sign in again."),
 }
 
 _CODES: dict[str, str] = {"parse_error": "malformed_request", "permission_denied": "forbidden"}
@@ -119,10 +131,14 @@ def flatten_field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-def error_body(code: str, message: str, fields: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
+def error_body(code: str, message: StrOrPromise, fields: Any = None) -> dict[str, Any]:
+    # Plain text from here on: the body may be stored (an idempotent request's answer) or
+    # encoded by a JSON encoder that knows nothing of lazy strings.
+    body: dict[str, Any] = {"code": code, "message": force_str(message)}
     if fields:
-        body["fields"] = fields
+        body["fields"] = {
+            str(name): [force_str(text) for text in texts] for name, texts in fields.items()
+        }
     return body
 
 
@@ -175,7 +191,7 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
-DATABASE_DOWN = (
+DATABASE_DOWN = _(
     "We can't reach our records just now, so nothing was saved. Please try again in a few "
     "minutes; if it is urgent, please write to us by email."
 )
@@ -200,13 +216,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
                 status=HTTPStatus.SERVICE_UNAVAILABLE,
                 headers={"Retry-After": "30"},
             )
+        title = gettext("Please try again soon")
         return HttpResponse(
-            f"<!doctype html><title>Please try again soon</title><p>{DATABASE_DOWN}</p>",
+            f"<!doctype html><title>{title}</title><p>{DATABASE_DOWN}</p>",
             status=HTTPStatus.SERVICE_UNAVAILABLE,
             headers={"Retry-After": "30"},
         )
     if _is_api(request):
-        message = "Something went wrong on our side. Nothing you did caused it; please try again."
+        message = gettext(
+            "Something went wrong on our side. Nothing you did caused it; please try again."
+        )
         return JsonResponse(
             error_body("server_error", message), status=HTTPStatus.INTERNAL_SERVER_ERROR
         )

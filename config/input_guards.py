@@ -10,6 +10,7 @@ from http import HTTPStatus
 from urllib.parse import unquote
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 
 from config.errors import error_body
 from config.parsers import MESSAGE, NUL
@@ -22,5 +23,9 @@ class RejectNulMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         query = unquote(request.META.get("QUERY_STRING", ""))
         if NUL in request.path or NUL in query:
-            return JsonResponse(error_body("invalid", MESSAGE), status=HTTPStatus.BAD_REQUEST)
+            # This runs before LocaleMiddleware (nothing else may see the NUL), so the
+            # refusal picks the person's language itself.
+            with translation.override(translation.get_language_from_request(request)):
+                body = error_body("invalid", MESSAGE)
+            return JsonResponse(body, status=HTTPStatus.BAD_REQUEST)
         return self.get_response(request)

@@ -6,10 +6,11 @@ so it imports nothing of ours that imports DRF's views.
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, parsers
 
 NUL = "\x00"
-MESSAGE = "Part of this request contains a character we cannot accept (NUL). Please remove it."
+MESSAGE = _("Part of this request contains a character we cannot accept (NUL). Please remove it.")
 
 
 def where_nul(data: Any, path: str = "") -> str | None:

@@ -19,9 +19,12 @@ ever shown as text, never turned into links (see outbox's `email_html`).
 import re
 import unicodedata
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-NAME_WITH_LINK = (
+NAME_WITH_LINK = _(
     "Please write just your name here, without a web or email address. (After a full stop, "
     "a space, please: St. John rather than St.John.)"
 )
@@ -67,3 +70,14 @@ def person_name(name: str) -> str:
     if holds_link(name):
         raise serializers.ValidationError(NAME_WITH_LINK)
     return name
+
+
+def request_language() -> str:
+    """The language of the request being answered (LocaleMiddleware: the page's switcher,
+    else Accept-Language), as one of LANGUAGES: what a booking or inquiry is kept in."""
+    known = {code for code, _name in settings.LANGUAGES}
+    spoken = (translation.get_language() or "").lower()
+    for code in (spoken, spoken.split("-")[0]):
+        if code in known:
+            return code
+    return str(settings.LANGUAGE_CODE)

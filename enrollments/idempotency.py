@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.response import Response
 
 from config.errors import Conflict, InvalidInput
@@ -43,7 +44,9 @@ def idempotent(
     if key is None:
         return create()
     if not 1 <= len(key) <= 255:
-        raise InvalidInput(fields={HEADER: ["Use a key of 1 to 255 characters, such as a UUID."]})
+        raise InvalidInput(
+            fields={HEADER: [gettext("Use a key of 1 to 255 characters, such as a UUID.")]}
+        )
 
     scoped = scoped_key(key, scope)
     now = timezone.now()
@@ -58,14 +61,18 @@ def idempotent(
         record = IdempotencyKey.objects.get(key=scoped)
         if record.request_hash != asked:
             raise Conflict(
-                "This Idempotency-Key was already used for a different request. "
-                "Please use a new key for a new booking.",
+                gettext(
+                    "This Idempotency-Key was already used for a different request. "
+                    "Please use a new key for a new booking."
+                ),
                 code="idempotency_key_reused",
             ) from None
         if record.status_code is None:
             raise Conflict(
-                "We're still working on the first request with this key. "
-                "Please wait a moment and try again.",
+                gettext(
+                    "We're still working on the first request with this key. "
+                    "Please wait a moment and try again."
+                ),
                 code="request_in_progress",
             ) from None
         return Response(record.response, status=record.status_code)

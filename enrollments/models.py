@@ -1,5 +1,6 @@
 """Bookings: seats taken in a session, the people who attend on them, and retried requests."""
 
+from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
@@ -33,6 +34,12 @@ class Enrollment(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices)
     amount_cents = models.PositiveIntegerField(help_text="For all seats, in minor units.")
     currency = models.CharField(max_length=3)
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language every email about this booking is written in.",
+    )
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     token = models.CharField(max_length=64, unique=True, editable=False)
     reference = models.CharField(max_length=12, unique=True, editable=False)

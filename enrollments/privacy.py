@@ -144,6 +144,10 @@ declare_free(
     "reference",
     "token",
     "currency",
-    why="our reference, the secret link's token (rotated when anonymized) and a currency code",
+    "language",
+    why=(
+        "our reference, the secret link's token (rotated when anonymized), a currency "
+        "code and a language code"
+    ),
 )
 declare_history_free(Enrollment)

@@ -16,6 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from billing.models import Payment, Refund
 from config.errors import NotFound
@@ -77,8 +78,10 @@ def enrollment_by_token(token: str) -> Enrollment:
     )
     if enrollment is None:
         raise NotFound(
-            "We couldn't find this booking. Please use the link from your email, or write to "
-            "us and we will look it up for you."
+            gettext(
+                "We couldn't find this booking. Please use the link from your email, or write to "
+                "us and we will look it up for you."
+            )
         )
     # The session with its seat counts, for the session block of the response.
     enrollment.session = (

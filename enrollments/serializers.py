@@ -6,13 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import Payment, Refund
 from billing.services.payments import payment_block
 from config.money import format_amount
-from config.text import person_name
+from config.text import person_name, request_language
 from enrollments.models import Enrollment
 from enrollments.services.cancellation import cancellation_terms
 from enrollments.services.roster import ParticipantInput
@@ -30,10 +32,19 @@ class ParticipantSerializer(serializers.Serializer[Any]):
 def _validate_roster(participants: list[dict[str, str]]) -> list[ParticipantInput]:
     most = settings.MAX_SEATS_PER_BOOKING
     if len(participants) > most:
-        raise serializers.ValidationError(f"At most {most} participants can be named.")
+        raise serializers.ValidationError(
+            ngettext(
+                "At most %(most)s participant can be named.",
+                "At most %(most)s participants can be named.",
+                most,
+            )
+            % {"most": most}
+        )
     emails = [p["email"].lower() for p in participants]
     if len(set(emails)) != len(emails):
-        raise serializers.ValidationError("Each participant needs their own email address.")
+        raise serializers.ValidationError(
+            gettext("Each participant needs their own email address.")
+        )
     return [ParticipantInput(name=p["name"], email=p["email"]) for p in participants]
 
 
@@ -42,7 +53,7 @@ class EnrollmentCreateInput(serializers.Serializer[Any]):
     # service's to say (SessionNotFound), in the read it makes anyway, so a refusal in a
     # rush costs no extra statement.
     session = serializers.IntegerField(
-        error_messages={"invalid": "Please give the session's id as a number."}
+        error_messages={"invalid": _("Please give the session's id as a number.")}
     )
     name = serializers.CharField(max_length=200)
     email = serializers.EmailField(max_length=254)
@@ -53,6 +64,12 @@ class EnrollmentCreateInput(serializers.Serializer[Any]):
     participants = ParticipantSerializer(many=True, required=False)
     join_waitlist = serializers.BooleanField(default=False)
     consent = serializers.BooleanField()
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        default=request_language,
+        help_text="Every email about the booking is written in it; else Accept-Language's.",
+        error_messages={"invalid_choice": _("Please choose en (English) or nl (Dutch).")},
+    )
 
     def validate_name(self, name: str) -> str:
         return person_name(name)  # it is written into the participants' emails
@@ -60,7 +77,7 @@ class EnrollmentCreateInput(serializers.Serializer[Any]):
     def validate_consent(self, value: bool) -> bool:
         if not value:
             raise serializers.ValidationError(
-                "Please agree to how we keep your details, so we can take your booking."
+                gettext("Please agree to how we keep your details, so we can take your booking.")
             )
         return value
 
@@ -71,8 +88,14 @@ class EnrollmentCreateInput(serializers.Serializer[Any]):
         most = settings.MAX_SEATS_PER_BOOKING
         if seats > most:
             raise serializers.ValidationError(
-                f"A booking can be for up to {most} seats. For a larger group, please write "
-                "to us: we'd be glad to plan a session for your team."
+                ngettext(
+                    "A booking can be for up to %(most)s seat. For a larger group, please "
+                    "write to us: we'd be glad to plan a session for your team.",
+                    "A booking can be for up to %(most)s seats. For a larger group, please "
+                    "write to us: we'd be glad to plan a session for your team.",
+                    most,
+                )
+                % {"most": most}
             )
         return seats
 
@@ -81,9 +104,16 @@ class EnrollmentCreateInput(serializers.Serializer[Any]):
         if len(participants) > data["seats"]:
             raise serializers.ValidationError(
                 {
+                    # English keeps its one wording; the count lets a translation agree.
                     "participants": [
-                        f"You booked {data['seats']} seat(s), so at most {data['seats']} "
-                        "participant(s) can be named."
+                        ngettext(
+                            "You booked %(seats)s seat(s), so at most %(seats)s "
+                            "participant(s) can be named.",
+                            "You booked %(seats)s seat(s), so at most %(seats)s "
+                            "participant(s) can be named.",
+                            data["seats"],
+                        )
+                        % {"seats": data["seats"]}
                     ]
                 }
             )
@@ -109,6 +139,7 @@ class EnrollmentCreatedOutput(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Enrollment.Status.choices)
     amount = MoneyField()
     currency = serializers.CharField()
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
     hold_expires_at = serializers.DateTimeField(allow_null=True)
     payment = PaymentOutput(allow_null=True)
 
@@ -121,6 +152,7 @@ class EnrollmentCreatedOutput(serializers.Serializer[Any]):
                 "status": enrollment.status,
                 "amount": format_amount(enrollment.amount_cents, enrollment.currency),
                 "currency": enrollment.currency,
+                "language": enrollment.language,
                 "hold_expires_at": enrollment.hold_expires_at,
                 "payment": payment_block(payment),
             }
@@ -160,6 +192,7 @@ class EnrollmentOutput(serializers.ModelSerializer[Enrollment]):
             "participants",
             "amount",
             "currency",
+            "language",
             "hold_expires_at",
             "payment",
             "refund",

@@ -70,14 +70,14 @@ def booking_cancel(request: HttpRequest, token: str) -> HttpResponse:
     except NotFound as error:
         return page_not_found(request, error)
     if request.POST.get("confirm") != "yes":
-        messages.warning(request, "Please tick the box to confirm that you want to cancel.")
+        messages.warning(request, _("Please tick the box to confirm that you want to cancel."))
         return redirect("booking", token=token)
     try:
         cancellation.enrollment_cancel(enrollment_id=enrollment.pk)
     except Conflict as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Your booking is cancelled. We've sent you an email about it.")
+        messages.success(request, _("Your booking is cancelled. We've sent you an email about it."))
     return redirect("booking", token=token)
 
 
@@ -227,8 +227,8 @@ def session_book(request: HttpRequest, session_id: int) -> HttpResponse:
     try:
         booking, payment = holds.enrollment_create(**fields, from_address=client_address(request))
     except SessionFull as error:  # filled up while the person was typing: offer the waitlist
-        terms = {**terms, "enrollment_open": False, "waitlist_open": True}
-        return _booking_form(request, session, terms, typed, rows, {"form": [error.message]}, 409)
+        full = {**terms, "enrollment_open": False, "waitlist_open": True}
+        return _booking_form(request, session, full, typed, rows, {"form": [error.message]}, 409)
     except (DomainError, PaymentUnavailable) as error:
         errors = {"form": [error.message]}
         return _booking_form(request, session, terms, typed, rows, errors, error.status)

@@ -20,16 +20,31 @@ flagging. The decisions, each pinned by a test in tests/inquiries/test_crisis.py
 - **Near-misses** that contain none of the above never count: "a killer workshop",
   "I'm dying to attend", "this training is to die for", "it is not safe to assume".
 - Slang that collides with ordinary words is left out: "kms" is also kilometres.
-- English only, for now; a message in another language is not checked.
+- **English and Dutch**, each with its own phrases, topic words and context words, all
+  checked on every message (people mix them, and a form's language says little about the
+  writer's). Dutch follows the same rules: "ik wil dood", "ik zie het niet meer zitten"
+  and 113's own "van mij hoeft het niet meer" always count; "zelfmoord", "zelfdoding",
+  "suïcide" count outside talk of training ("een training over zelfdoding voor ons team"
+  does not). Dutch moves its verbs, so the personal phrases come in each order ("ik wil
+  dood", "soms wil ik dood", "... dat ik dood wil"). A compound is one word:
+  "zelfmoordpreventie" is no topic word. Near-misses: "ik ga dood van het lachen",
+  "doodmoe", "de deadline is dodelijk"; and "ik kan niet meer" is left out, as it is also
+  "I can no longer" ("ik kan niet meer komen op dinsdag"): "ik kan niet meer verder"
+  counts.
 
 Text is compared after `normalise`: case folded, apostrophes of every kind dropped (so
 "don't" and "dont" agree, however the apostrophe was typed), common contractions joined
-("I am" reads as "im"), every other punctuation mark or run of whitespace a single
-space, sentences kept apart.
+("I am" reads as "im") and Dutch short forms written out ("m'n" reads as "mijn", "'k" as
+"ik", "'t" as "het", "mijzelf" as "mezelf"), every other punctuation mark or run of
+whitespace a single space, sentences kept apart. Accents stay as typed, so a Dutch word
+people write both ways ("suïcide", "suicide") is listed both ways.
 """
 
 import re
 import unicodedata
+
+from django.conf import settings
+from django.utils.translation import get_language
 
 CRISIS_PHRASES: tuple[str, ...] = (
     # Suicide, in the writer's own words.
@@ -103,6 +118,122 @@ CRISIS_PHRASES: tuple[str, ...] = (
     "going to kill me",
     "going to hurt me",
     "threatened to kill me",
+    # Dutch: suicide, in the writer's own words.
+    "wil dood",
+    "wil ik dood",
+    "wil gewoon dood",
+    "wil echt dood",
+    "wil liever dood",
+    "ben liever dood",
+    "was ik maar dood",
+    "dat ik dood was",
+    "wil doodgaan",
+    "wil dood gaan",
+    "wil niet meer leven",
+    "wil ik niet meer leven",
+    "wil niet langer leven",
+    "wil niet meer bestaan",
+    "wil er niet meer zijn",
+    "wil ik er niet meer zijn",
+    "wil niet meer wakker worden",
+    "nooit meer wakker worden",
+    "nooit meer wakker te worden",
+    "van mij hoeft het niet meer",
+    "het niet meer zitten",  # ik zie het niet meer zitten
+    "het echt niet meer zitten",
+    "het leven niet meer zitten",
+    "zie geen uitweg meer",
+    "ik zie geen uitweg",
+    "ik kan niet meer verder",
+    "ik kan zo niet verder",
+    "ik kan zo niet meer verder",
+    "einde aan mijn leven",
+    "eind aan mijn leven",
+    "mijn leven beëindigen",
+    "mijn leven beeindigen",
+    "mijn leven te beëindigen",
+    "mijn leven te beeindigen",
+    "wil er een einde aan maken",
+    "wil er een eind aan maken",
+    "ga er een einde aan maken",
+    "ga er een eind aan maken",
+    "maak er een einde aan",
+    "maak er een eind aan",
+    "uit het leven stappen",
+    "uit het leven te stappen",
+    "mezelf van het leven beroven",
+    "mezelf van kant",
+    "mezelf ophangen",
+    "mezelf op te hangen",
+    "mezelf iets aandoen",
+    "mezelf iets aan te doen",
+    "doe mezelf iets aan",
+    # A subordinate clause puts the verbs last: "... dat ik mezelf iets aandoe".
+    "mezelf iets aandoe",
+    "mezelf iets ga aandoen",
+    "mezelf iets zal aandoen",
+    "ik dood wil",
+    "niet meer wil leven",
+    "er niet meer wil zijn",
+    "het niet meer zie zitten",
+    "er een einde aan wil maken",
+    "er een eind aan wil maken",
+    "zelfmoord wil plegen",
+    "mezelf pijn doe",
+    "wil zelfmoord plegen",
+    "ga zelfmoord plegen",
+    "denk aan zelfmoord",
+    "denk ik aan zelfmoord",
+    "denk aan zelfdoding",
+    "denk ik aan zelfdoding",
+    "denk erover om zelfmoord te plegen",
+    "ik heb zelfmoordgedachten",
+    "ik heb suïcidale gedachten",
+    "ik heb suicidale gedachten",
+    "ik ben suïcidaal",
+    "ik ben suicidaal",
+    "voel me suïcidaal",
+    "voel me suicidaal",
+    "geen reden om te leven",
+    "niets om voor te leven",
+    "niks om voor te leven",
+    "leven heeft geen zin meer",
+    "geen zin meer in het leven",
+    "beter af zonder mij",
+    # Dutch: self-harm, in the writer's own words.
+    "mezelf pijn doen",
+    "mezelf pijn te doen",
+    "doe mezelf pijn",
+    "mezelf beschadigen",
+    "mezelf te beschadigen",
+    "beschadig mezelf",
+    "mezelf verwonden",
+    "verwond mezelf",
+    "mezelf snijden",
+    "snijd mezelf",
+    "snij mezelf",
+    # Dutch: overdose, as something done or planned.
+    "een overdosis genomen",
+    "een overdosis nemen",
+    "een overdosis te nemen",
+    # Dutch: immediate danger.
+    "ik ben niet veilig",
+    "voel me niet veilig",
+    "niet veilig thuis",
+    "ik ben in gevaar",
+    "mijn leven is in gevaar",
+    "in acuut gevaar",
+    "vrees voor mijn leven",
+    "bang voor mijn leven",
+    "gaat me vermoorden",
+    "wil me vermoorden",
+    "dreigt me te vermoorden",
+    "dreigde me te vermoorden",
+    "gedreigd me te vermoorden",
+    "gaat me iets aandoen",
+    "me gaat vermoorden",
+    "me wil vermoorden",
+    "me iets gaat aandoen",
 )
 
 TOPIC_WORDS: tuple[str, ...] = (
@@ -117,6 +248,23 @@ TOPIC_WORDS: tuple[str, ...] = (
     "overdoses",
     "overdosed",
     "overdosing",
+    # Dutch.
+    "zelfmoord",
+    "zelfdoding",
+    "suïcide",
+    "suïcidaal",
+    "suicidaal",
+    "suïcidale",
+    "suicidale",
+    "zelfmoordgedachten",
+    "suïcidegedachten",
+    "suicidegedachten",
+    "doodsgedachten",
+    "doodswens",
+    "zelfbeschadiging",
+    "zelfverwonding",
+    "automutilatie",
+    "overdosis",
 )
 
 # A sentence with one of these is about the practice's work, not the writer's state.
@@ -152,6 +300,41 @@ TOPIC_CONTEXT: tuple[str, ...] = (
     "nurses",
     "professionals",
     "responders",
+    # Dutch.
+    "preventie",
+    "trainingen",
+    "cursus",
+    "cursussen",
+    "scholing",
+    "nascholing",
+    "bijscholing",
+    "opleiding",
+    "lezing",
+    "voorlichting",
+    "bewustwording",
+    "lesprogramma",
+    "beleid",
+    "richtlijn",
+    "risicotaxatie",
+    "onderzoek",
+    "intervisie",
+    "supervisie",
+    "cliënt",
+    "cliënten",
+    "clienten",
+    "patiënt",
+    "patiënten",
+    "patienten",
+    "leerlingen",
+    "studenten",
+    "medewerkers",
+    "personeel",
+    "collega",
+    "collegas",
+    "verpleegkundigen",
+    "hulpverleners",
+    "zorgprofessionals",
+    "docenten",
 )
 
 # Straight, right and left single quotes, grave and acute accents, modifier letter apostrophe.
@@ -165,6 +348,11 @@ _CONTRACTIONS = {
     "cannot": "cant",
     "can not": "cant",
     "i have": "ive",
+    # Dutch short forms, written out: m'n, 'k, 't (the apostrophe is gone by now).
+    "mn": "mijn",
+    "k": "ik",
+    "t": "het",
+    "mijzelf": "mezelf",
 }
 
 
@@ -182,6 +370,13 @@ def normalise(text: str) -> list[str]:
             padded = padded.replace(f" {long} ", f" {short} ")
         sentences.append(padded)
     return sentences
+
+
+def support_text() -> str:
+    """The crisis resources for the active language: Dutch ones (113, 112) for Dutch."""
+    if (get_language() or "").split("-")[0] == "nl":
+        return settings.CRISIS_SUPPORT_TEXT_NL
+    return settings.CRISIS_SUPPORT_TEXT
 
 
 def _contains(sentence: str, phrases: tuple[str, ...]) -> bool:

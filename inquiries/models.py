@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from config.references import new_reference
 
@@ -26,9 +27,10 @@ class Inquiry(models.Model):
     """
 
     class Kind(models.TextChoices):
-        PERSONAL_GUIDANCE = "personal_guidance", "Personal guidance"
-        TEAM_TRAINING = "team_training", "Team training"
-        GENERAL = "general", "General question"
+        # What a person chooses on the contact form, and reads in our reply: translated.
+        PERSONAL_GUIDANCE = "personal_guidance", _("Personal guidance")
+        TEAM_TRAINING = "team_training", _("Team training")
+        GENERAL = "general", _("General question")
 
     class Status(models.TextChoices):
         NEW = "new", "New"
@@ -64,6 +66,12 @@ class Inquiry(models.Model):
     )
     preferred_dates = models.CharField(max_length=500, blank=True)
     message = models.TextField(max_length=5000, blank=True)
+    language = models.CharField(
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="The language the person wrote in, and our emails to them are written in.",
+    )
     consent_at = models.DateTimeField(
         "consent given at",
         null=True,

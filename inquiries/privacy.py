@@ -52,3 +52,4 @@ class Inquiries:
 
 
 declare_free(Inquiry, "reference", why="our reference, such as INQ-7KQ2M9")
+declare_free(Inquiry, "language", why="a language code, such as nl")

@@ -1,13 +1,21 @@
 """Input and output serializers of the inquiries API. Messages here are read by people
-reaching out, often at a hard moment."""
+reaching out, often at a hard moment, and each is translatable: lazy, so it reads in the
+language of the request that shows it."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 from rest_framework import serializers
 
-from config.text import person_name
+from config.text import person_name, request_language
+from inquiries import crisis
 from inquiries.models import Inquiry
 from workshops.models import Offering
 
@@ -18,20 +26,28 @@ TEAM_SIZE_MIN, TEAM_SIZE_MAX = 2, 1000
 _PHONE = re.compile(r"^\+?[0-9 ()./-]+$")
 
 
-def _required(what: str) -> dict[str, str]:
+def _required(what: StrOrPromise) -> dict[str, StrOrPromise]:
     return {"required": what, "blank": what, "null": what}
+
+
+def _when_read(message: Callable[[], str]) -> StrOrPromise:
+    """A message with a number in it, put together only when it is read: in the reader's
+    language, with the number written their way ("5,000", "5.000")."""
+    return lazy(message, str)()
 
 
 class InquiryInput(serializers.Serializer[Any]):
     default_error_messages = {
-        "invalid": "Please send your inquiry as a JSON object of fields, such as name and message."
+        "invalid": _(
+            "Please send your inquiry as a JSON object of fields, such as name and message."
+        )
     }
 
     kind = serializers.ChoiceField(
         choices=Inquiry.Kind.choices,
         error_messages={
-            **_required("Please tell us what you are writing about."),
-            "invalid_choice": (
+            **_required(_("Please tell us what you are writing about.")),
+            "invalid_choice": _(
                 "Please choose personal_guidance, team_training or general for what you are "
                 "writing about."
             ),
@@ -40,17 +56,21 @@ class InquiryInput(serializers.Serializer[Any]):
     name = serializers.CharField(
         max_length=NAME_MAX,
         error_messages={
-            **_required("Please tell us your name, so we know how to address you."),
-            "max_length": f"Please keep your name to {NAME_MAX} characters.",
-            "invalid": "Please write your name as text.",
+            **_required(_("Please tell us your name, so we know how to address you.")),
+            "max_length": _when_read(
+                lambda: (
+                    gettext("Please keep your name to %(most)s characters.") % {"most": NAME_MAX}
+                )
+            ),
+            "invalid": _("Please write your name as text."),
         },
     )
     email = serializers.EmailField(
         max_length=254,
         error_messages={
-            **_required("Please give us an email address, so we can write back to you."),
-            "invalid": "This doesn't look like an email address yet. Could you check it?",
-            "max_length": "This email address is longer than we can store. Could you check it?",
+            **_required(_("Please give us an email address, so we can write back to you.")),
+            "invalid": _("This doesn't look like an email address yet. Could you check it?"),
+            "max_length": _("This email address is longer than we can store. Could you check it?"),
         },
     )
     phone = serializers.CharField(
@@ -58,9 +78,9 @@ class InquiryInput(serializers.Serializer[Any]):
         required=False,
         allow_blank=True,
         error_messages={
-            "max_length": "Please keep the phone number to 40 characters.",
-            "invalid": "Please write the phone number as text, such as +31 6 1234 5678.",
-            "null": "Leave the phone number out if you'd rather not give one.",
+            "max_length": _("Please keep the phone number to 40 characters."),
+            "invalid": _("Please write the phone number as text, such as +31 6 1234 5678."),
+            "null": _("Leave the phone number out if you'd rather not give one."),
         },
     )
     organization = serializers.CharField(
@@ -68,9 +88,9 @@ class InquiryInput(serializers.Serializer[Any]):
         required=False,
         allow_blank=True,
         error_messages={
-            "max_length": "Please keep the organization's name to 200 characters.",
-            "invalid": "Please write the organization's name as text.",
-            "null": "Leave the organization out if there isn't one.",
+            "max_length": _("Please keep the organization's name to 200 characters."),
+            "invalid": _("Please write the organization's name as text."),
+            "null": _("Leave the organization out if there isn't one."),
         },
     )
     team_size = serializers.IntegerField(
@@ -79,13 +99,23 @@ class InquiryInput(serializers.Serializer[Any]):
         required=False,
         allow_null=True,
         error_messages={
-            "invalid": "Please give the team size as a whole number, such as 12.",
-            "min_value": f"A team training is for at least {TEAM_SIZE_MIN} people.",
-            "max_value": (
-                f"For more than {TEAM_SIZE_MAX:,} people, please tell us about it in your "
-                "message and we'll plan it together."
+            "invalid": _("Please give the team size as a whole number, such as 12."),
+            "min_value": _when_read(
+                lambda: (
+                    gettext("A team training is for at least %(fewest)s people.")
+                    % {"fewest": TEAM_SIZE_MIN}
+                )
             ),
-            "max_string_length": "Please give the team size as a whole number, such as 12.",
+            "max_value": _when_read(
+                lambda: (
+                    gettext(
+                        "For more than %(most)s people, please tell us about it in your "
+                        "message and we'll plan it together."
+                    )
+                    % {"most": number_format(TEAM_SIZE_MAX, force_grouping=True)}
+                )
+            ),
+            "max_string_length": _("Please give the team size as a whole number, such as 12."),
         },
     )
     offering: serializers.SlugRelatedField[Offering] = serializers.SlugRelatedField(
@@ -94,11 +124,11 @@ class InquiryInput(serializers.Serializer[Any]):
         required=False,
         allow_null=True,
         error_messages={
-            "does_not_exist": (
+            "does_not_exist": _(
                 "We couldn't find that offering. It may no longer be available; you can "
                 "leave it out and tell us in your message what you are looking for."
             ),
-            "invalid": "Please give the offering by its slug, such as the one in its link.",
+            "invalid": _("Please give the offering by its slug, such as the one in its link."),
         },
     )
     preferred_dates = serializers.CharField(
@@ -106,30 +136,43 @@ class InquiryInput(serializers.Serializer[Any]):
         required=False,
         allow_blank=True,
         error_messages={
-            "max_length": "Please keep the preferred dates to 500 characters.",
-            "invalid": "Please write the preferred dates as text.",
-            "null": "Leave the preferred dates out if you have none yet.",
+            "max_length": _("Please keep the preferred dates to 500 characters."),
+            "invalid": _("Please write the preferred dates as text."),
+            "null": _("Leave the preferred dates out if you have none yet."),
         },
     )
     message = serializers.CharField(
         max_length=MESSAGE_MAX,
         error_messages={
-            **_required("Please write us a few words about what you are looking for."),
-            "max_length": (
-                f"Please keep your message to {MESSAGE_MAX:,} characters; we'll gladly hear "
-                "the rest when we talk."
+            **_required(_("Please write us a few words about what you are looking for.")),
+            "max_length": _when_read(
+                lambda: (
+                    gettext(
+                        "Please keep your message to %(most)s characters; we'll gladly hear "
+                        "the rest when we talk."
+                    )
+                    % {"most": number_format(MESSAGE_MAX, force_grouping=True)}
+                )
             ),
-            "invalid": "Please write your message as text.",
+            "invalid": _("Please write your message as text."),
         },
     )
     consent = serializers.BooleanField(
         error_messages={
-            **_required("Please let us know you agree that we keep these details to reply to you."),
-            "invalid": "Please answer true if you agree that we keep these details to reply.",
+            **_required(
+                _("Please let us know you agree that we keep these details to reply to you.")
+            ),
+            "invalid": _("Please answer true if you agree that we keep these details to reply."),
         },
     )
     # The honeypot: hidden from people, so only software fills it in.
     website = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        default=request_language,
+        help_text="Our reply is written in it; else Accept-Language's.",
+        error_messages={"invalid_choice": _("Please choose en (English) or nl (Dutch).")},
+    )
 
     def validate_name(self, name: str) -> str:
         # Our reply starts with the name; a link there would turn it into someone's spam.
@@ -138,16 +181,20 @@ class InquiryInput(serializers.Serializer[Any]):
     def validate_phone(self, phone: str) -> str:
         if phone and (not _PHONE.match(phone) or sum(c.isdigit() for c in phone) < 6):
             raise serializers.ValidationError(
-                "This doesn't look like a phone number yet, such as +31 6 1234 5678. "
-                "You can also leave it out."
+                gettext(
+                    "This doesn't look like a phone number yet, such as +31 6 1234 5678. "
+                    "You can also leave it out."
+                )
             )
         return phone
 
     def validate_consent(self, consent: bool) -> bool:
         if not consent:
             raise serializers.ValidationError(
-                "We can only keep your message with your consent. If you'd rather not give "
-                "it, you are always welcome to write to us by email instead."
+                gettext(
+                    "We can only keep your message with your consent. If you'd rather not "
+                    "give it, you are always welcome to write to us by email instead."
+                )
             )
         return consent
 
@@ -155,9 +202,13 @@ class InquiryInput(serializers.Serializer[Any]):
         if attrs["kind"] == Inquiry.Kind.TEAM_TRAINING:
             errors = {}
             if not attrs.get("organization"):
-                errors["organization"] = ["Please tell us which organization the team is part of."]
+                errors["organization"] = [
+                    gettext("Please tell us which organization the team is part of.")
+                ]
             if attrs.get("team_size") is None:
-                errors["team_size"] = ["Please tell us roughly how many people are in the team."]
+                errors["team_size"] = [
+                    gettext("Please tell us roughly how many people are in the team.")
+                ]
             if errors:
                 raise serializers.ValidationError(errors)
         return attrs
@@ -168,7 +219,7 @@ class SupportOutput(serializers.Serializer[Any]):
     resources = serializers.CharField()
 
 
-SUPPORT_MESSAGE = (
+SUPPORT_MESSAGE = _(
     "Thank you for telling us. We read every message ourselves, but we are not an emergency "
     "service and may not see yours straight away. If you need help now, please don't wait "
     "for our reply:"
@@ -178,6 +229,7 @@ SUPPORT_MESSAGE = (
 class InquiryOutput(serializers.Serializer[Inquiry]):
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=Inquiry.Status.choices)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
     support = SupportOutput(
         required=False,
         help_text="Crisis resources; present only when the message suggests someone may be "
@@ -185,12 +237,17 @@ class InquiryOutput(serializers.Serializer[Inquiry]):
     )
 
     def to_representation(self, inquiry: Inquiry) -> dict[str, Any]:
-        body: dict[str, Any] = {"reference": inquiry.reference, "status": inquiry.status}
+        body: dict[str, Any] = {
+            "reference": inquiry.reference,
+            "status": inquiry.status,
+            "language": inquiry.language,
+        }
         if inquiry.urgent:
             body["support"] = support_block()
         return body
 
 
 def support_block() -> dict[str, str]:
-    """Crisis resources, shown with any answer to a message that holds crisis language."""
-    return {"message": SUPPORT_MESSAGE, "resources": settings.CRISIS_SUPPORT_TEXT}
+    """Crisis resources, shown with any answer to a message that holds crisis language: in
+    the active language, with the resources of the country that language points to."""
+    return {"message": str(SUPPORT_MESSAGE), "resources": crisis.support_text()}

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.views.decorators.debug import sensitive_variables
 
 from config.errors import Conflict, InvalidInput
@@ -41,7 +42,9 @@ def inquiry_receive(*, website: str = "", **inquiry: Any) -> Inquiry:
         return inquiry_submit(**inquiry)
     logger.info("inquiry: honeypot filled; answered as received, nothing stored")
     return Inquiry(
-        reference=new_inquiry_reference(), urgent=crisis.mentions_crisis(inquiry["message"])
+        reference=new_inquiry_reference(),
+        urgent=crisis.mentions_crisis(inquiry["message"]),
+        language=inquiry.get("language") or settings.LANGUAGE_CODE,
     )
 
 
@@ -58,8 +61,10 @@ def inquiry_submit(
     offering: Offering | None = None,
     preferred_dates: str = "",
     source: str = Inquiry.Source.FORM,
+    language: str = "",
 ) -> Inquiry:
-    """Store an inquiry the person consented to send, and queue both emails it owes."""
+    """Store an inquiry the person consented to send, and queue both emails it owes: the
+    person's in their `language`, the practice's in its own."""
     if source == Inquiry.Source.FORM:  # one offered after a survey owes its email anyway
         recipients_check([email])
     with transaction.atomic():
@@ -76,6 +81,7 @@ def inquiry_submit(
             message=message,
             urgent=crisis.mentions_crisis(message),
             source=source,
+            language=language or settings.LANGUAGE_CODE,
             consent_at=now,
             created_at=now,
             status_changed_at=now,
@@ -110,8 +116,9 @@ def _queue_emails(inquiry: Inquiry) -> None:
     # Neither email repeats the message: mail passes through servers we don't control.
     context = {
         "inquiry": inquiry,
-        "kind": inquiry.get_kind_display(),
-        "crisis_support_text": settings.CRISIS_SUPPORT_TEXT,
+        "kind": lazy(inquiry.get_kind_display, str)(),  # in the email's language
+        # Chosen as the email is written, in its language: 113 and 112 for Dutch.
+        "crisis_support_text": lazy(crisis.support_text, str)(),
         "admin_url": settings.SITE_URL
         + reverse("admin:inquiries_inquiry_change", args=[inquiry.pk]),
     }
@@ -121,6 +128,7 @@ def _queue_emails(inquiry: Inquiry) -> None:
         context=context,
         related=inquiry,
         dedupe_key=f"inquiry-{inquiry.pk}-acknowledgement",
+        language=inquiry.language,
     )
     mail_queue(
         kind="inquiry_notification",

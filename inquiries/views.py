@@ -21,19 +21,8 @@ from inquiries.serializers import InquiryInput, support_block
 from inquiries.services import inquiry_receive
 from workshops.selectors import published_offerings
 
-FIELDS = [
-    "kind",
-    "name",
-    "email",
-    "phone",
-    "organization",
-    "team_size",
-    "offering",
-    "preferred_dates",
-    "message",
-    "consent",
-    "website",
-]
+# The API's fields, the honeypot among them; the language is the page's own.
+FIELDS = [name for name in InquiryInput().get_fields() if name != "language"]
 # The thank-you page's link carries the reference and whether support is needed, signed.
 THANKS = "inquiries.contact.thanks"
 

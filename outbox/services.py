@@ -21,7 +21,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F
 from django.db.models.functions import Upper
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.debug import sensitive_variables
 
 from config.celery import enqueue_on_commit
@@ -85,8 +85,11 @@ def mail_queue(
     attachments: Iterable[Attachment] = (),
     dedupe_key: str | None = None,
     kick: bool = True,
+    language: str = "",
 ) -> OutgoingMail | None:
     """Render `emails/<kind>.*` into an outbox row and send it once the transaction commits.
+    It is written in `language`, the person's (their booking's or inquiry's), else the
+    practice's own (LANGUAGE_CODE); lazy values in `context` (dates, amounts) follow it.
 
     With a `dedupe_key` already used, or no address (erased), nothing is queued and None is
     returned. With `kick=False` the row waits for a sweep: a job queueing many emails
@@ -101,13 +104,16 @@ def mail_queue(
         "practice_name": settings.PRACTICE_NAME,
         **context,
     }
-    subject = " ".join(
-        render_to_string(f"emails/{kind}.subject.txt", full_context, using="text").split()
-    )
-    body_text = render_to_string(f"emails/{kind}.txt", full_context, using="text").strip() + "\n"
-    body_html = render_to_string(
-        "emails/base.html", {**full_context, "subject": subject, "body_text": body_text}
-    )
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = " ".join(
+            render_to_string(f"emails/{kind}.subject.txt", full_context, using="text").split()
+        )
+        body_text = (
+            render_to_string(f"emails/{kind}.txt", full_context, using="text").strip() + "\n"
+        )
+        body_html = render_to_string(
+            "emails/base.html", {**full_context, "subject": subject, "body_text": body_text}
+        )
     mail = OutgoingMail(
         kind=kind,
         to=to,

@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, Q, QuerySet
+from django.utils.translation import gettext
 
 from config.errors import NotFound
 from surveys.models import SurveyAnswer, SurveyInvitation, SurveyQuestion
@@ -21,8 +22,10 @@ def survey_invitation_by_token(token: str) -> SurveyInvitation:
     )
     if invitation is None:
         raise NotFound(
-            "We couldn't find this survey. Please use the link from your email; if it still "
-            "doesn't open, simply reply to that email and we'll help."
+            gettext(
+                "We couldn't find this survey. Please use the link from your email; if it still "
+                "doesn't open, simply reply to that email and we'll help."
+            )
         )
     return invitation
 

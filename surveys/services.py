@@ -16,6 +16,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from config.celery import enqueue_on_commit
 from config.errors import Conflict, InvalidInput
@@ -55,7 +57,7 @@ _NO = {"no", "false"}
 
 class AlreadySubmitted(Conflict):
     code = "already_submitted"
-    message = "You've already shared your answers for this survey. Thank you again for them."
+    message = _("You've already shared your answers for this survey. Thank you again for them.")
 
 
 def survey_url(invitation: SurveyInvitation) -> str:
@@ -133,6 +135,7 @@ def _invite(participant: Participant, template: SurveyTemplate, now: datetime) -
                 related=invitation,
                 dedupe_key=f"survey-invitation-{participant.pk}",
                 kick=False,  # one sweep for the run's emails: surveys_send_due
+                language=participant.enrollment.language,  # the booking's
             )
     except IntegrityError:
         return False  # a concurrent run invited this person a moment ago
@@ -148,7 +151,7 @@ def _remind(invitation_id: int, now: datetime) -> bool:
         if claimed != 1:
             return False
         invitation = SurveyInvitation.objects.select_related(
-            "participant", "session__offering"
+            "participant__enrollment", "session__offering"
         ).get(pk=invitation_id)
         queued = mail_queue(
             kind="survey_reminder",
@@ -157,6 +160,7 @@ def _remind(invitation_id: int, now: datetime) -> bool:
             related=invitation,
             dedupe_key=f"survey-reminder-{invitation.pk}",
             kick=False,
+            language=invitation.participant.enrollment.language,
         )
     return queued is not None
 
@@ -258,22 +262,27 @@ def _answer(question: SurveyQuestion, raw: Any) -> SurveyAnswer:
         scale = SurveyQuestion.SCALES[question.type]
         number = _whole_number(raw)
         if number not in scale:
-            raise ValueError(f"Please choose a whole number from {scale[0]} to {scale[-1]}.")
+            raise ValueError(
+                gettext("Please choose a whole number from %(lowest)s to %(highest)s.")
+                % {"lowest": scale[0], "highest": scale[-1]}
+            )
         answer.number = number
     elif question.type == Type.YES_NO:
         word = str(raw).strip().lower() if isinstance(raw, bool | str) else ""
         if word not in _YES | _NO:
-            raise ValueError("Please answer yes or no.")
+            raise ValueError(gettext("Please answer yes or no."))
         answer.yes = word in _YES
     elif question.type == Type.SINGLE_CHOICE:
         if not isinstance(raw, str) or raw not in question.choices:
-            raise ValueError("Please choose one of the options given.")
+            raise ValueError(gettext("Please choose one of the options given."))
         answer.text = raw
     else:
         if not isinstance(raw, str):
-            raise ValueError("Please write your answer as text.")
+            raise ValueError(gettext("Please write your answer as text."))
         if len(raw.strip()) > FREE_TEXT_MAX:
-            raise ValueError(f"Please keep this under {FREE_TEXT_MAX} characters.")
+            raise ValueError(
+                gettext("Please keep this under %(most)s characters.") % {"most": FREE_TEXT_MAX}
+            )
         answer.text = raw.strip()
     return answer
 
@@ -287,12 +296,12 @@ def survey_answers_clean(
     keys = {question.key for question in questions}
     for key in answers:
         if key not in keys:
-            errors[key] = ["This question isn't part of the survey."]
+            errors[key] = [gettext("This question isn't part of the survey.")]
     for question in questions:
         raw = answers.get(question.key)
         if _is_blank(raw):
             if question.required:
-                errors[question.key] = ["Please answer this question."]
+                errors[question.key] = [gettext("Please answer this question.")]
             continue
         try:
             cleaned.append(_answer(question, raw))
@@ -300,7 +309,7 @@ def survey_answers_clean(
             errors[question.key] = [str(problem)]
     if errors:
         raise InvalidInput(
-            "A few answers need another look. Please check the questions marked below.",
+            gettext("A few answers need another look. Please check the questions marked below."),
             fields=errors,
         )
     return cleaned
@@ -363,4 +372,5 @@ def _guidance_requested(invitation: SurveyInvitation) -> None:
         ),
         offering=session.offering,
         source=Inquiry.Source.SURVEY,
+        language=invitation.participant.enrollment.language,  # our reply: in theirs
     )

@@ -5,8 +5,11 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django_stubs_ext import StrOrPromise
 
 from config.errors import InvalidInput, NotFound
 from config.pages import page_not_found, page_throttled_answer
@@ -16,9 +19,9 @@ from surveys.models import SurveyQuestion
 from workshops.calendar import describe_when
 
 # Words at the ends of each scale, so a number is never the only thing a person reads.
-_SCALE_ENDS: dict[str, tuple[str, str]] = {
-    SurveyQuestion.Type.RATING: ("not at all", "very much"),
-    SurveyQuestion.Type.NPS: ("not at all likely", "extremely likely"),
+_SCALE_ENDS: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
+    SurveyQuestion.Type.RATING: (gettext_lazy("not at all"), gettext_lazy("very much")),
+    SurveyQuestion.Type.NPS: (gettext_lazy("not at all likely"), gettext_lazy("extremely likely")),
 }
 
 
@@ -34,7 +37,7 @@ def _survey_fields(
             ends = {numbers[0]: low, numbers[-1]: high}
             options = [(str(n), f"{n} – {ends[n]}" if n in ends else str(n)) for n in numbers]
         elif question.type == SurveyQuestion.Type.YES_NO:
-            options = [("yes", "Yes"), ("no", "No")]
+            options = [("yes", _("Yes")), ("no", _("No"))]
         elif question.type == SurveyQuestion.Type.SINGLE_CHOICE:
             options = [(choice, choice) for choice in question.choices]
         fields.append(

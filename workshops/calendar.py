@@ -1,10 +1,14 @@
 """Calendar files (RFC 5545) for sessions, built with `icalendar`."""
 
 import zoneinfo
+from datetime import datetime
 
 import icalendar
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as date_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 
 from outbox.services import Attachment
 from workshops.models import Session
@@ -15,6 +19,7 @@ def session_calendar(
     *,
     meeting_link: str = "",
     cancelled: bool = False,
+    language: str = "",
 ) -> Attachment:
     """One event per session (stable UID); a later file with a higher SEQUENCE replaces it."""
     zone = zoneinfo.ZoneInfo(session.timezone)
@@ -35,7 +40,10 @@ def session_calendar(
         event.add("location", session.location)
     if meeting_link:
         event.add("url", meeting_link)
-        event.add("description", f"Join online: {meeting_link}")
+        # The same sentence as in the emails, in the language they are written in.
+        with translation.override(language or settings.LANGUAGE_CODE):
+            join = gettext("Join online: %(meeting_link)s") % {"meeting_link": meeting_link}
+        event.add("description", join)
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return Attachment(
@@ -46,11 +54,29 @@ def session_calendar(
 
 
 def describe_when(session: Session) -> str:
-    """`Thursday 10 December 2026, 16:00–19:00 (Europe/Amsterdam)`, in the session's own zone."""
-    zone = zoneinfo.ZoneInfo(session.timezone)
-    starts, ends = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
-    day = f"{starts:%A} {starts.day} {starts:%B %Y}"
+    """`Thursday 10 December 2026, 16:00–19:00 (Europe/Amsterdam)`, in the session's own
+    zone, named; in the language active when it is read (lazy: an email written later in
+    the person's language reads it in theirs: `donderdag 10 december 2026, ...`)."""
+    return _lazy_when(session.starts_at, session.ends_at, session.timezone)
+
+
+def _when(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
+    zone = zoneinfo.ZoneInfo(zone_name)
+    starts, ends = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    day = date_format(starts, "l j F Y")
     if starts.date() == ends.date():
-        return f"{day}, {starts:%H:%M}–{ends:%H:%M} ({session.timezone})"
-    until = f"{ends:%A} {ends.day} {ends:%B %Y} {ends:%H:%M}"
-    return f"{day} {starts:%H:%M} to {until} ({session.timezone})"
+        return gettext("%(day)s, %(start)s–%(end)s (%(zone)s)") % {
+            "day": day,
+            "start": date_format(starts, "H:i"),
+            "end": date_format(ends, "H:i"),
+            "zone": zone_name,
+        }
+    return gettext("%(day)s %(start)s to %(until)s (%(zone)s)") % {
+        "day": day,
+        "start": date_format(starts, "H:i"),
+        "until": date_format(ends, "l j F Y H:i"),
+        "zone": zone_name,
+    }
+
+
+_lazy_when = lazy(_when, str)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
@@ -54,14 +55,15 @@ class Facilitator(models.Model):
 
 class Offering(models.Model):
     class Kind(models.TextChoices):
-        WORKSHOP = "workshop", "Workshop"
-        TEAM_TRAINING = "team_training", "Team training"
-        COACHING = "coaching", "Personal guidance (coaching)"
+        # Shown on the public pages: translated.
+        WORKSHOP = "workshop", _("Workshop")
+        TEAM_TRAINING = "team_training", _("Team training")
+        COACHING = "coaching", _("Personal guidance (coaching)")
 
     class Format(models.TextChoices):
-        ONLINE = "online", "Online"
-        IN_PERSON = "in_person", "In person"
-        HYBRID = "hybrid", "Hybrid"
+        ONLINE = "online", _("Online")
+        IN_PERSON = "in_person", _("In person")
+        HYBRID = "hybrid", _("Hybrid")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     title = models.CharField(max_length=200)

@@ -19,17 +19,20 @@ from workshops.serializers import SessionOutput
 KIND_ORDER = [Offering.Kind.WORKSHOP, Offering.Kind.COACHING, Offering.Kind.TEAM_TRAINING]
 
 
+def _listed_first(offering: Offering) -> tuple[int, bool, float, str]:
+    """By kind, then the soonest first; those with no date last."""
+    next_start = offering.next_session_starts_at  # type: ignore[attr-defined]
+    return (
+        KIND_ORDER.index(Offering.Kind(offering.kind)),
+        next_start is None,
+        next_start.timestamp() if next_start else 0.0,
+        offering.title,
+    )
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    offerings = sorted(  # by kind, then the soonest first; those with no date last
-        selectors.published_offerings(),
-        key=lambda o: (
-            KIND_ORDER.index(Offering.Kind(o.kind)),
-            o.next_session_starts_at is None,
-            o.next_session_starts_at and o.next_session_starts_at.timestamp(),
-            o.title,
-        ),
-    )
+    offerings = sorted(selectors.published_offerings(), key=_listed_first)
     kinds = [
         (Offering.Kind(kind).label, list(group))
         for kind, group in groupby(offerings, key=lambda o: o.kind)

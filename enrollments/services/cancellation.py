@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import Refund
 from billing.selectors import refundable_cents
@@ -15,7 +17,7 @@ from billing.services.payments import payments_close_open
 from billing.services.refunds import refund_create
 from config import events
 from config.errors import Conflict, InvalidInput
-from config.money import format_amount
+from config.money import amount_for_people, format_amount
 from enrollments.events import BookingCancelled
 from enrollments.models import Enrollment
 from enrollments.services.emails import booking_context, same_person
@@ -30,7 +32,9 @@ Status = Enrollment.Status
 
 class NotCancellable(Conflict):
     code = "not_cancellable"
-    message = "This booking can no longer be cancelled here. Please write to us and we will help."
+    message = _(
+        "This booking can no longer be cancelled here. Please write to us and we will help."
+    )
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ def booking_end(enrollment: Enrollment, *, refunded: bool, now: datetime) -> Non
 
 
 def _refund_text(enrollment: Enrollment, cents: int) -> str | None:
-    return format_amount(cents, enrollment.currency) if cents else None
+    """The refund as the email shows it, in the booking's language."""
+    return amount_for_people(cents, enrollment.currency) if cents else None
 
 
 def enrollment_cancel(*, enrollment_id: int, now: datetime | None = None) -> Enrollment:
@@ -86,6 +91,7 @@ def enrollment_cancel(*, enrollment_id: int, now: datetime | None = None) -> Enr
                 enrollment, refund=_refund_text(enrollment, terms.refund_cents)
             ),
             related=enrollment,
+            language=enrollment.language,
         )
         if held_seats:
             offer_freed_seats(session, now)
@@ -104,8 +110,11 @@ def enrollment_refund(
             raise InvalidInput(
                 fields={
                     "amount": [
-                        f"Choose an amount between 0.01 and "
-                        f"{format_amount(refundable, enrollment.currency)} {enrollment.currency}."
+                        gettext("Choose an amount between 0.01 and %(most)s %(currency)s.")
+                        % {
+                            "most": format_amount(refundable, enrollment.currency),
+                            "currency": enrollment.currency,
+                        }
                     ]
                 }
             )
@@ -123,6 +132,7 @@ def enrollment_refund(
             to=enrollment.email,
             context=booking_context(enrollment, refund=_refund_text(enrollment, amount_cents)),
             related=enrollment,
+            language=enrollment.language,
         )
     return enrollment
 
@@ -161,6 +171,7 @@ def session_cancel(*, session_id: int, now: datetime | None = None) -> int:
                 context=context,
                 related=enrollment,
                 attachments=cancellation,
+                language=enrollment.language,
             )
             if was_confirmed:
                 for participant in enrollment.participants.all():
@@ -172,5 +183,6 @@ def session_cancel(*, session_id: int, now: datetime | None = None) -> int:
                         context={**context, "participant": participant},
                         related=enrollment,
                         attachments=cancellation,
+                        language=enrollment.language,
                     )
     return len(affected)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 
-from config.money import format_amount
+from config.money import amount_for_people
 from enrollments.models import Enrollment
 from workshops.calendar import describe_when
 
@@ -20,7 +20,7 @@ def booking_context(enrollment: Enrollment, **extra: Any) -> dict[str, Any]:
         "enrollment": enrollment,
         "session": session,
         "when": describe_when(session),
-        "amount": format_amount(enrollment.amount_cents, enrollment.currency),
+        "amount": amount_for_people(enrollment.amount_cents, enrollment.currency),
         "booking_url": booking_url(enrollment),
         **extra,
     }

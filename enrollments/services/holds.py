@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import Payment
 from billing.services.payments import Line, PaymentRequest, payment_start
@@ -42,7 +44,7 @@ Status = Enrollment.Status
 
 class AlreadyWaiting(Conflict):
     code = "already_on_waitlist"
-    message = (
+    message = _(
         "You're already on the waitlist for this session. We'll write to you as soon as a "
         "seat opens."
     )
@@ -50,7 +52,7 @@ class AlreadyWaiting(Conflict):
 
 class TooManyHoldsHere(TooMany):
     code = "too_many_holds"
-    message = (
+    message = _(
         "Several bookings waiting for payment have just been made from here. Please complete "
         "or cancel those first, or wait a little and try again."
     )
@@ -59,7 +61,7 @@ class TooManyHoldsHere(TooMany):
 
 class TooManyHolds(Conflict):
     code = "too_many_holds"
-    message = (
+    message = _(
         "You already have seats held for payment in other sessions. Please complete or "
         "cancel those bookings first, or write to us and we'll gladly help."
     )
@@ -82,6 +84,7 @@ def enrollment_hold(
     participants: Sequence[ParticipantInput] = (),
     join_waitlist: bool = False,
     held_from_here: int = 0,
+    language: str = "",
     now: datetime | None = None,
 ) -> Enrollment:
     """Take seats in a session the public may book, under its lock: held for payment,
@@ -143,6 +146,7 @@ def enrollment_hold(
             token=new_token(),
             reference=_unique_reference(),
             consent_at=now,
+            language=language or settings.LANGUAGE_CODE,
         )
         if seats <= left:
             if enrollment.amount_cents == 0:
@@ -171,6 +175,7 @@ def enrollment_hold(
                 to=email,
                 context=booking_context(enrollment),
                 related=enrollment,
+                language=enrollment.language,
             )
     logger.info("enrollment %s: %s", enrollment.reference, enrollment.status)
     return enrollment
@@ -237,7 +242,9 @@ def enrollment_pay(*, enrollment_id: int, now: datetime | None = None) -> Paymen
     if enrollment.status not in Enrollment.HOLDING or (
         enrollment.hold_expires_at and enrollment.hold_expires_at <= now
     ):
-        raise Conflict("There is nothing to pay for this booking right now.", code="nothing_to_pay")
+        raise Conflict(
+            gettext("There is nothing to pay for this booking right now."), code="nothing_to_pay"
+        )
     return payment_start(request=payment_request(enrollment))
 
 
@@ -279,6 +286,7 @@ def holds_expire(*, now: datetime | None = None) -> int:
                     to=enrollment.email,
                     context=booking_context(enrollment),
                     related=enrollment,
+                    language=enrollment.language,
                 )
             expired += len(lapsed)
             offer_freed_seats(session, now)

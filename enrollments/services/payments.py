@@ -15,7 +15,7 @@ from billing.models import Payment, Refund
 from billing.selectors import refundable_cents, refunds_of
 from billing.services.payments import payment_claim_success
 from billing.services.refunds import refund_create, refunds_record_from_stripe
-from config.money import format_amount
+from config.money import amount_for_people
 from enrollments.models import Enrollment
 from enrollments.services.cancellation import booking_end
 from enrollments.services.emails import booking_context
@@ -39,8 +39,9 @@ def _refund_whole_payment(enrollment: Enrollment, payment: Payment, reason: Refu
     mail_queue(
         kind=_REFUND_NOTICES[reason],
         to=enrollment.email,
+        language=enrollment.language,
         context=booking_context(
-            enrollment, refund=format_amount(payment.amount_cents, payment.currency)
+            enrollment, refund=amount_for_people(payment.amount_cents, payment.currency)
         ),
         related=enrollment,
     )
@@ -90,6 +91,7 @@ def enrollment_settle_payment(
         mail_queue(
             kind="late_payment_refunded",
             to=enrollment.email,
+            language=enrollment.language,
             context=booking_context(enrollment),
             related=enrollment,
         )
@@ -116,6 +118,7 @@ def enrollment_record_stripe_refunds(
         mail_queue(
             kind="refund_issued",
             to=enrollment.email,
+            language=enrollment.language,
             context=booking_context(enrollment, refund=None),
             related=enrollment,
         )
@@ -138,8 +141,9 @@ def enrollment_refund_failed(*, enrollment_id: int, amount_cents: int) -> str:
         mail_queue(
             kind="refund_delayed",
             to=enrollment.email,
+            language=enrollment.language,
             context=booking_context(
-                enrollment, refund=format_amount(amount_cents, enrollment.currency)
+                enrollment, refund=amount_for_people(amount_cents, enrollment.currency)
             ),
             related=enrollment,
         )

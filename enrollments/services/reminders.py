@@ -68,7 +68,12 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
                                 enrollment, attendee=attendee, meeting_link=link
                             ),
                             related=enrollment,
-                            attachments=[session_calendar(session, meeting_link=link)],
+                            attachments=[
+                                session_calendar(
+                                    session, meeting_link=link, language=enrollment.language
+                                )
+                            ],
+                            language=enrollment.language,
                             dedupe_key=(
                                 f"reminder-{session.pk}-{session.calendar_sequence}-{attendee.key}"
                             ),
@@ -108,7 +113,10 @@ def session_notify_change(*, session_id: int, changed: Iterable[str]) -> int:
                     to=attendee.email,
                     context=booking_context(enrollment, attendee=attendee, meeting_link=link),
                     related=enrollment,
-                    attachments=[session_calendar(session, meeting_link=link)],
+                    attachments=[
+                        session_calendar(session, meeting_link=link, language=enrollment.language)
+                    ],
+                    language=enrollment.language,
                 )
                 told += 1
     return told

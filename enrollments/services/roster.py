@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from config import events
 from config.errors import Conflict, InvalidInput
@@ -28,7 +30,7 @@ class ParticipantInput:
 
 class RosterChangesUsed(Conflict):
     code = "roster_changes_used"
-    message = (
+    message = _(
         "This participant list has been changed many times, so it can no longer be changed "
         "here. Please write to us with the names and we'll update it for you."
     )
@@ -36,7 +38,7 @@ class RosterChangesUsed(Conflict):
 
 class RosterClosed(Conflict):
     code = "roster_closed"
-    message = (
+    message = _(
         "The participant list can no longer be changed here. Please write to us and we will help."
     )
 
@@ -63,7 +65,10 @@ def queue_confirmations(
                 enrollment, attending=attending, meeting_link=link, participants=participants
             ),
             related=enrollment,
-            attachments=[session_calendar(session, meeting_link=link)] if attending else [],
+            attachments=[session_calendar(session, meeting_link=link, language=enrollment.language)]
+            if attending
+            else [],
+            language=enrollment.language,
         )
     for participant in only if only is not None else participants:
         if same_person(participant.email, enrollment.email) and only is None:
@@ -74,7 +79,10 @@ def queue_confirmations(
             to=participant.email,
             context=booking_context(enrollment, participant=participant, meeting_link=link),
             related=enrollment,
-            attachments=[session_calendar(session, meeting_link=link)],
+            attachments=[
+                session_calendar(session, meeting_link=link, language=enrollment.language)
+            ],
+            language=enrollment.language,
         )
 
 
@@ -110,9 +118,16 @@ def enrollment_replace_participants(
         if len(participants) > enrollment.seats:
             raise InvalidInput(
                 fields={
+                    # English keeps its one wording; the count lets a translation agree.
                     "participants": [
-                        f"This booking has {enrollment.seats} seat(s), so at most "
-                        f"{enrollment.seats} participant(s) can be named."
+                        ngettext(
+                            "This booking has %(seats)s seat(s), so at most %(seats)s "
+                            "participant(s) can be named.",
+                            "This booking has %(seats)s seat(s), so at most %(seats)s "
+                            "participant(s) can be named.",
+                            enrollment.seats,
+                        )
+                        % {"seats": enrollment.seats}
                     ]
                 }
             )

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from config.errors import Conflict, InvalidInput
 from enrollments.models import Enrollment
@@ -19,20 +21,20 @@ from workshops.models import Session
 
 class SessionNotFound(InvalidInput):
     def __init__(self) -> None:
-        message = "We couldn't find this session. Please choose one from the catalog."
+        message = gettext("We couldn't find this session. Please choose one from the catalog.")
         super().__init__(fields={"session": [message]})
 
 
 class SessionFull(Conflict):
     code = "session_full"
-    message = (
+    message = _(
         "This session is full. You can join the waitlist and we will write as soon as a seat opens."
     )
 
 
 class EnrollmentClosed(Conflict):
     code = "enrollment_closed"
-    message = (
+    message = _(
         "Enrollment for this session has closed. Have a look at the other dates, or write "
         "to us and we will gladly help you find one that suits you."
     )
@@ -70,7 +72,9 @@ def seats_left(session: Session, now: datetime) -> int:
 def check_open(session: Session, now: datetime) -> None:
     if session.status == Session.Status.CANCELLED:
         raise EnrollmentClosed(
-            "This session has been cancelled. We're sorry; have a look at the other dates.",
+            gettext(
+                "This session has been cancelled. We're sorry; have a look at the other dates."
+            ),
             code="session_cancelled",
         )
     if not session.accepts_enrollments(now):
@@ -82,15 +86,21 @@ def check_room(*, waitlist_enabled: bool, seats: int, seats_left: int, join_wait
     if seats <= seats_left or (join_waitlist and waitlist_enabled):
         return
     if seats_left > 0:
-        raise SessionFull(
-            f"Only {seats_left} seat(s) are left in this session. You can book those, "
+        # English keeps its one wording for any count; the count lets a translation agree.
+        only = ngettext(
+            "Only %(left)s seat(s) are left in this session. You can book those, "
             "or join the waitlist for all of yours.",
-            code="not_enough_seats",
+            "Only %(left)s seat(s) are left in this session. You can book those, "
+            "or join the waitlist for all of yours.",
+            seats_left,
         )
+        raise SessionFull(only % {"left": seats_left}, code="not_enough_seats")
     if not waitlist_enabled:
         raise SessionFull(
-            "This session is full. Have a look at the other dates, or write to us and "
-            "we will let you know when a new one is planned."
+            gettext(
+                "This session is full. Have a look at the other dates, or write to us and "
+                "we will let you know when a new one is planned."
+            )
         )
     raise SessionFull()
 

@@ -35,5 +35,9 @@ def offer_freed_seats(session: Session, now: datetime) -> None:
         entry.hold_expires_at = now + timedelta(minutes=settings.ENROLLMENT_HOLD_MINUTES)
         entry.save(update_fields=["status", "hold_expires_at", "updated_at"])
         mail_queue(
-            kind="waitlist_offer", to=entry.email, context=booking_context(entry), related=entry
+            kind="waitlist_offer",
+            to=entry.email,
+            context=booking_context(entry),
+            related=entry,
+            language=entry.language,
         )

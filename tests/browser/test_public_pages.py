@@ -5,7 +5,7 @@ with and without crisis language; axe checks each page for WCAG 2.1 AA."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -14,6 +14,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from enrollments.models import Enrollment
 from inquiries.models import Inquiry
+from outbox.models import OutgoingMail
 from tests.browser.conftest import axe_check, press, tab_to, type_into_focused
 from tests.factories import EnrollmentFactory, SessionFactory
 from tests.stand_ins import wait_until
@@ -50,6 +51,39 @@ def follow(driver: WebDriver, text: str) -> None:
     WebDriverWait(driver, WAIT).until(EC.staleness_of(link))
 
 
+def book_by_keyboard(driver: WebDriver, name: str, email: str) -> None:
+    """Fill in the booking form (any language: by the fields' ids) and send it."""
+    tab_to(driver, driver.find_element(By.ID, "f-name"))
+    type_into_focused(driver, name)
+    tab_to(driver, driver.find_element(By.ID, "f-email"))
+    type_into_focused(driver, email)
+    tab_to(driver, driver.find_element(By.ID, "f-consent"))
+    press(driver, Keys.SPACE)
+    button = driver.find_element(By.CSS_SELECTOR, "button[name=action][value=book]")
+    tab_to(driver, button)
+    press(driver, Keys.ENTER)
+    WebDriverWait(driver, WAIT).until(EC.staleness_of(button))
+
+
+def pay_by_keyboard(driver: WebDriver, number: str, *, check: bool = False) -> None:
+    """From the booking's page: on to payment, the card typed into localstripe's stand-in
+    card form (which moves on to the next part by itself), and Pay."""
+    button = driver.find_element(By.CSS_SELECTOR, "form[action$='/pay/'] button")
+    tab_to(driver, button)
+    press(driver, Keys.ENTER)
+    WebDriverWait(driver, WAIT).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#card-element input"))
+    )
+    if check:
+        axe_check(driver, exclude=("#card-element",))  # Stripe's card form is Stripe's to judge
+    tab_to(driver, driver.find_element(By.CSS_SELECTOR, "#card-element input"))
+    for part in {**CARD, "number": number}.values():
+        type_into_focused(driver, part)
+    type_into_focused(driver, "10115")  # the postal code
+    tab_to(driver, driver.find_element(By.ID, "card-submit"))
+    press(driver, Keys.ENTER)
+
+
 @pytest.fixture
 def paying(localstripe, live_server, settings, eager_tasks):
     """Paying by Stripe Elements at localstripe, whose signed webhooks reach the live server."""
@@ -68,26 +102,11 @@ def test_a_seat_is_booked_and_paid_by_keyboard_alone(browser, live_server, payin
     axe_check(browser)
     follow(browser, "Book a seat")
     axe_check(browser)
-    fill(browser, "Your name", "Ada Lovelace")
-    fill(browser, "Your email address", "ada@example.org")
-    tab_to(browser, browser.find_element(By.ID, "f-consent"))
-    press(browser, Keys.SPACE)
-    submit(browser, "Book and continue to payment")
+    book_by_keyboard(browser, "Ada Lovelace", "ada@example.org")
 
     booking = Enrollment.objects.get(email="ada@example.org")
     assert booking.status == Enrollment.Status.PENDING_PAYMENT
-    submit(browser, "Continue to payment")
-    WebDriverWait(browser, WAIT).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "#card-element input"))
-    )
-    axe_check(browser, exclude=("#card-element",))  # Stripe's card form is Stripe's to judge
-    tab_to(browser, browser.find_element(By.CSS_SELECTOR, "#card-element input"))
-    for part in CARD.values():  # the card form moves on to the next part by itself
-        type_into_focused(browser, part)
-    type_into_focused(browser, "10115")
-    pay = browser.find_element(By.ID, "card-submit")
-    tab_to(browser, pay)
-    press(browser, Keys.ENTER)
+    pay_by_keyboard(browser, CARD["number"], check=True)
     WebDriverWait(browser, WAIT).until(EC.url_contains("?paid=1"))
 
     wait_until(lambda: Enrollment.objects.get(pk=booking.pk).status == "confirmed", 15)
@@ -101,16 +120,7 @@ def test_a_declined_card_is_told_kindly_and_the_seat_stays_held(browser, live_se
     booking = EnrollmentFactory.create(session=session, status=Enrollment.Status.PENDING_PAYMENT)
 
     browser.get(f"{live_server.url}/enrollments/{booking.token}/")
-    submit(browser, "Continue to payment")
-    WebDriverWait(browser, WAIT).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "#card-element input"))
-    )
-    tab_to(browser, browser.find_element(By.CSS_SELECTOR, "#card-element input"))
-    for part in {**CARD, "number": "4000000000000341"}.values():  # charging it is declined
-        type_into_focused(browser, part)
-    type_into_focused(browser, "10115")
-    tab_to(browser, browser.find_element(By.ID, "card-submit"))
-    press(browser, Keys.ENTER)
+    pay_by_keyboard(browser, "4000000000000341")  # a card whose charge is declined
 
     status = browser.find_element(By.ID, "card-status")
     WebDriverWait(browser, WAIT).until(lambda _: "not accepted" in status.text)
@@ -127,11 +137,7 @@ def test_a_full_date_offers_its_waitlist_and_joining_takes_the_keyboard_alone(br
     assert "Fully booked" in browser.find_element(By.TAG_NAME, "main").text
     follow(browser, "Join the waitlist")
     axe_check(browser)
-    fill(browser, "Your name", "Grace Hopper")
-    fill(browser, "Your email address", "grace@example.org")
-    tab_to(browser, browser.find_element(By.ID, "f-consent"))
-    press(browser, Keys.SPACE)
-    submit(browser, "Join the waitlist")
+    book_by_keyboard(browser, "Grace Hopper", "grace@example.org")
 
     waiting = Enrollment.objects.get(email="grace@example.org")
     assert waiting.status == Enrollment.Status.WAITLISTED
@@ -184,3 +190,27 @@ def test_a_message_reaches_the_practice_by_keyboard_alone(browser, live_server, 
     assert inquiry.reference in page
     assert ("If you need help now" in page) is support
     axe_check(browser)
+
+
+def test_the_same_booking_in_dutch_is_paid_and_confirmed_in_dutch(browser_in, live_server, paying):
+    browser = browser_in("nl")
+    session = SessionFactory.create(
+        offering__title="Burn-out en herstel", offering__price_cents=18000
+    )
+
+    browser.get(f"{live_server.url}/sessions/{session.pk}/book/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nl"
+    assert "180,00 EUR" in browser.find_element(By.TAG_NAME, "main").text
+    axe_check(browser)
+    book_by_keyboard(browser, "Anouk de Vries", "anouk@example.org")
+    pay_by_keyboard(browser, CARD["number"], check=True)
+    WebDriverWait(browser, WAIT).until(EC.url_contains("?paid=1"))
+
+    booking = Enrollment.objects.get(email="anouk@example.org")
+    assert booking.language == "nl"
+    wait_until(lambda: Enrollment.objects.get(pk=booking.pk).status == "confirmed", 15)
+    mail = OutgoingMail.objects.get(kind="enrollment_confirmation")
+    with translation.override("nl"):
+        dutch = translation.gettext("Your place is confirmed: %(title)s")
+    assert mail.subject == dutch % {"title": "Burn-out en herstel"}
+    assert "180,00" in mail.body_text

@@ -56,7 +56,7 @@ def test_the_form_shows_the_date_the_price_and_what_is_asked(client):
 
     page = client.get(f"/sessions/{session.pk}/book/").content.decode()
 
-    assert "180.00 EUR per seat" in page
+    assert "180.00 EUR per seat" in page  # in the page's language: 180,00 in Dutch
     assert session.starts_at.astimezone(timezone.get_current_timezone()).year.__str__() in page
     assert 'id="f-name"' in page
     assert 'id="f-email"' in page

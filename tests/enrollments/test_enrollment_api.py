@@ -44,10 +44,12 @@ def test_a_paid_enrollment_holds_seats_and_returns_how_to_pay(api, stripe_http):
         "status",
         "amount",
         "currency",
+        "language",
         "hold_expires_at",
         "payment",
     }
     assert data["status"] == "pending_payment"
+    assert data["language"] == "en"
     assert (data["amount"], data["currency"]) == ("360.00", "EUR")
     assert data["payment"]["client_secret"].startswith(data["payment"]["payment_intent"])
     assert len(data["token"]) >= 43  # 256 bits, URL-safe

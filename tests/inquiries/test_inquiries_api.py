@@ -63,7 +63,8 @@ def test_a_valid_inquiry_is_stored_once_with_a_reference_and_status_new(api):
 
     assert response.status_code == HTTPStatus.CREATED
     body = response.json()
-    assert set(body) == {"reference", "status"}
+    assert set(body) == {"reference", "status", "language"}  # nothing the person wrote
+    assert body["language"] == "en"
     assert REFERENCE.match(body["reference"])
     assert body["status"] == "new"
     [inquiry] = Inquiry.objects.all()

@@ -1,0 +1,70 @@
+"""Every public page, in both languages: it answers in the language the browser asks for,
+passes axe, and is photographed whole under var/screenshots/ for people to look at
+(`make screenshots` runs just this file)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from enrollments.models import Enrollment
+from tests.browser.conftest import axe_check, screenshot
+from tests.factories import EnrollmentFactory, SessionFactory, SurveyInvitationFactory
+
+LANGUAGES = ["en", "nl"]
+
+
+def whole_page(driver: WebDriver, name: str) -> None:
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, max(900, int(height)))
+    try:
+        screenshot(driver, name)
+    finally:
+        driver.set_window_size(1280, 900)
+
+
+@pytest.fixture
+def practice(db):
+    session = SessionFactory.create(
+        offering__title="Burnout and Recovery",
+        offering__summary="Three hours on noticing burnout early, in yourself and your team.",
+        offering__price_cents=18000,
+        starts_at=timezone.now() + timedelta(days=12),
+        capacity=12,
+    )
+    full = SessionFactory.create(
+        offering=session.offering, capacity=1, starts_at=timezone.now() + timedelta(days=40)
+    )
+    EnrollmentFactory.create(session=full)
+    booking = EnrollmentFactory.create(
+        session=session, status=Enrollment.Status.PENDING_PAYMENT, seats=2
+    )
+    invitation = SurveyInvitationFactory.create()
+    return {
+        "home": "/",
+        "offering": f"/offerings/{session.offering.slug}/",
+        "book": f"/sessions/{session.pk}/book/",
+        "waitlist": f"/sessions/{full.pk}/book/",
+        "contact": "/contact/",
+        "privacy": "/privacy/",
+        "booking": f"/enrollments/{booking.token}/",
+        "survey": f"/surveys/{invitation.token}/",
+        "not-found": "/offerings/no-such-thing/",
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_speaks_the_language_asked_for_and_passes_axe(
+    browser_in, live_server, practice, language
+):
+    browser = browser_in(language)
+    for name, path in practice.items():
+        browser.get(f"{live_server.url}{path}")
+        html = browser.find_element(By.TAG_NAME, "html")
+        assert html.get_attribute("lang") == language, name
+        skip = browser.find_element(By.CSS_SELECTOR, ".skip-link").get_attribute("textContent")
+        assert skip == {"en": "Skip to the content", "nl": "Direct naar de inhoud"}[language], name
+        axe_check(browser)
+        whole_page(browser, f"{name}-{language}")
