@@ -30,7 +30,7 @@ RESULTS_SESSIONS_SHOWN = 50
 class SurveyQuestionInline(admin.TabularInline[SurveyQuestion, SurveyTemplate]):
     model = SurveyQuestion
     extra = 0
-    fields = ["position", "key", "type", "text", "required", "choices"]
+    fields = ["position", "key", "type", "text", "text_nl", "required", "choices"]
     ordering = ["position", "id"]
 
 

@@ -7,6 +7,8 @@ moved in place (DESIGN.md).
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 
 class SurveyTemplate(models.Model):
@@ -33,6 +35,20 @@ class SurveyTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (default)" if self.is_default else self.name
+
+
+# The default template's questions, as migration enrollments/0005 wrote them: marked here so
+# that the catalog holds them and the survey page shows them in the reader's language.
+DEFAULT_QUESTION_TEXTS = [
+    gettext_noop("All in all, how valuable was the session for you?"),
+    gettext_noop("I felt heard and respected."),
+    gettext_noop("How likely are you to recommend this training to a colleague?"),
+    gettext_noop("What was most valuable for you?"),
+    gettext_noop("What could we do better?"),
+    gettext_noop(
+        "Would you like personal guidance? If you say yes, we'll write to you personally."
+    ),
+]
 
 
 class SurveyQuestion(models.Model):
@@ -63,6 +79,9 @@ class SurveyQuestion(models.Model):
     )
     type = models.CharField(max_length=20, choices=Type.choices)
     text = models.CharField(max_length=300)
+    text_nl = models.CharField(
+        "text (Dutch)", max_length=300, blank=True, help_text="Shown to people who read Dutch."
+    )
     required = models.BooleanField(default=False)
     choices = models.JSONField(
         default=list, blank=True, help_text='Only for "one of several choices": a list of texts.'
@@ -77,6 +96,14 @@ class SurveyQuestion(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def shown_text(self) -> str:
+        """The question in the reader's language: as the practice wrote it in Dutch
+        (`text_nl`), else from the catalog (the default template's questions are there,
+        DEFAULT_QUESTION_TEXTS), else as written."""
+        language = (translation.get_language() or "").split("-")[0]
+        return str(getattr(self, f"text_{language}", "") or gettext(self.text))
 
     def clean(self) -> None:
         choices = self.choices or []

@@ -73,6 +73,6 @@ class SurveyAnswers:
 
 
 declare_free(SurveyTemplate, "name", why="written by the practice")
-declare_free(SurveyQuestion, "key", "text", "choices", why="written by the practice")
+declare_free(SurveyQuestion, "key", "text", "text_nl", "choices", why="written by the practice")
 declare_free(SurveyAnswer, "key", "question_text", why="a copy of the question asked")
 declare_free(SurveyInvitation, "token", why="the secret link's token")

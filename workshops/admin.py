@@ -1,13 +1,15 @@
+import zoneinfo
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
@@ -95,6 +97,10 @@ class OfferingAdmin(HistoryAdmin):
     fieldsets = [
         (None, {"fields": ["kind", "title", "slug", "summary", "description", "audience"]}),
         (
+            "In Dutch (optional: shown to people who read Dutch)",
+            {"fields": ["title_nl", "summary_nl", "description_nl"]},
+        ),
+        (
             "Format and price",
             {"fields": ["format", "duration_minutes", "price_cents", "currency", "ce_hours"]},
         ),
@@ -164,7 +170,13 @@ class SessionAdmin(HistoryAdmin):
     formfield_overrides = URL_FIELDS
     fieldsets = [
         (None, {"fields": ["offering", "title", "status"]}),
-        ("When", {"fields": ["starts_at", "ends_at", "timezone", "enrollment_closes_at"]}),
+        (
+            "When",
+            {
+                "fields": ["starts_at", "ends_at", "timezone", "enrollment_closes_at"],
+                "description": "Times are in the session's own time zone, as people read them.",
+            },
+        ),
         ("Where", {"fields": ["location", "meeting_link"]}),
         (
             "Seats and price",
@@ -173,6 +185,29 @@ class SessionAdmin(HistoryAdmin):
         ("Audience", {"fields": ["is_public", "organization"]}),
     ]
     Media = SurveyMedia
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """Shown and read in the session's own time zone: the one posted with the form, else
+        the session's, else the default a new session gets."""
+        zone = request.POST.get("timezone", "") if request.method == "POST" else ""
+        if zone not in zoneinfo.available_timezones():
+            saved = (
+                Session.objects.filter(pk=object_id).values_list("timezone", flat=True).first()
+                if object_id and object_id.isdigit()
+                else None
+            )
+            zone = saved or str(Session._meta.get_field("timezone").get_default())
+        with timezone.override(zoneinfo.ZoneInfo(zone)):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            if isinstance(response, TemplateResponse):
+                response.render()  # the form's times are written out in the zone, here
+        return response
 
     def get_fieldsets(self, request: HttpRequest, obj: Session | None = None) -> Any:
         fieldsets = list(super().get_fieldsets(request, obj))

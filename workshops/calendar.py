@@ -21,7 +21,8 @@ def session_calendar(
     cancelled: bool = False,
     language: str = "",
 ) -> Attachment:
-    """One event per session (stable UID); a later file with a higher SEQUENCE replaces it."""
+    """One event per session (stable UID); a later file with a higher SEQUENCE replaces it.
+    Its words are in `language`, the person's (else the practice's own)."""
     zone = zoneinfo.ZoneInfo(session.timezone)
     calendar = icalendar.Calendar()
     calendar.add("prodid", f"-//{settings.PRACTICE_NAME}//Regard//EN")
@@ -34,16 +35,16 @@ def session_calendar(
     event.add("dtstamp", timezone.now())
     event.add("dtstart", session.starts_at.astimezone(zone))
     event.add("dtend", session.ends_at.astimezone(zone))
-    event.add("summary", session.display_title)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if session.location:
         event.add("location", session.location)
-    if meeting_link:
-        event.add("url", meeting_link)
-        # The same sentence as in the emails, in the language they are written in.
-        with translation.override(language or settings.LANGUAGE_CODE):
+    with translation.override(language or settings.LANGUAGE_CODE):
+        event.add("summary", session.shown_title)
+        if meeting_link:
+            event.add("url", meeting_link)
+            # The same sentence as in the emails, in the language they are written in.
             join = gettext("Join online: %(meeting_link)s") % {"meeting_link": meeting_link}
-        event.add("description", join)
+            event.add("description", join)
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return Attachment(

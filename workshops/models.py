@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -70,6 +71,11 @@ class Offering(models.Model):
     slug = models.SlugField(max_length=200, unique=True)
     summary = models.CharField(max_length=300, help_text="One or two sentences for listings.")
     description = models.TextField(blank=True)
+    # The same in Dutch, for the pages and emails of people who read Dutch (left empty, the
+    # practice's own words above are shown).
+    title_nl = models.CharField("title (Dutch)", max_length=200, blank=True)
+    summary_nl = models.CharField("summary (Dutch)", max_length=300, blank=True)
+    description_nl = models.TextField("description (Dutch)", blank=True)
     audience = models.CharField(
         max_length=300, blank=True, help_text="Who it is for, e.g. clinicians in private practice."
     )
@@ -111,6 +117,24 @@ class Offering(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def in_language(self, field: str) -> str:
+        """`field` ("title", "summary", "description") in the active language, where the
+        practice wrote it in that language; else as written."""
+        language = (translation.get_language() or "").split("-")[0]
+        return str(getattr(self, f"{field}_{language}", "") or getattr(self, field))
+
+    @property
+    def shown_title(self) -> str:
+        return self.in_language("title")
+
+    @property
+    def shown_summary(self) -> str:
+        return self.in_language("summary")
+
+    @property
+    def shown_description(self) -> str:
+        return self.in_language("description")
 
 
 class Session(models.Model):
@@ -192,6 +216,12 @@ class Session(models.Model):
     @property
     def display_title(self) -> str:
         return self.title or self.offering.title
+
+    @property
+    def shown_title(self) -> str:
+        """The title people read, in the active language (`Offering.in_language`); the API
+        and the admin keep `display_title`, the practice's own words."""
+        return self.title or self.offering.shown_title
 
     @property
     def price_cents(self) -> int:

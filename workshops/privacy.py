@@ -9,7 +9,17 @@ PUBLISHED = "written and published by the practice"
 declare_free(Topic, "name", "slug", why=PUBLISHED)
 declare_free(Facilitator, "name", "credentials", "bio", why=PUBLISHED + ", about its own team")
 declare_free(
-    Offering, "title", "slug", "summary", "description", "audience", "currency", why=PUBLISHED
+    Offering,
+    "title",
+    "slug",
+    "summary",
+    "description",
+    "title_nl",
+    "summary_nl",
+    "description_nl",
+    "audience",
+    "currency",
+    why=PUBLISHED,
 )
 declare_free(
     Session,

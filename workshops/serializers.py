@@ -90,6 +90,8 @@ class OfferingListOutput(serializers.ModelSerializer[Offering]):
             "kind",
             "title",
             "summary",
+            "title_nl",
+            "summary_nl",
             "audience",
             "format",
             "duration_minutes",
@@ -110,7 +112,7 @@ class OfferingDetailOutput(OfferingListOutput):
     sessions = serializers.SerializerMethodField()
 
     class Meta(OfferingListOutput.Meta):
-        fields = [*OfferingListOutput.Meta.fields, "description", "sessions"]
+        fields = [*OfferingListOutput.Meta.fields, "description", "description_nl", "sessions"]
 
     @extend_schema_field(SessionOutput(many=True))
     def get_sessions(self, offering: Offering) -> list[dict[str, Any]]:

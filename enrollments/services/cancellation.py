@@ -164,7 +164,11 @@ def session_cancel(*, session_id: int, now: datetime | None = None) -> int:
                 )
             payments_close_open(payable=enrollment)
             context = booking_context(enrollment, refund=_refund_text(enrollment, refund))
-            cancellation = [session_calendar(session, cancelled=True)] if was_confirmed else []
+            cancellation = (
+                [session_calendar(session, cancelled=True, language=enrollment.language)]
+                if was_confirmed
+                else []
+            )
             mail_queue(
                 kind="session_cancelled",
                 to=enrollment.email,

@@ -129,6 +129,26 @@ def test_a_declined_card_is_told_kindly_and_the_seat_stays_held(browser, live_se
     assert booking.status == Enrollment.Status.PENDING_PAYMENT
 
 
+def test_a_card_that_asks_its_bank_is_approved_by_keyboard_and_confirmed(
+    browser, live_server, paying
+):
+    session = SessionFactory.create(offering__price_cents=18000)
+    booking = EnrollmentFactory.create(session=session, status=Enrollment.Status.PENDING_PAYMENT)
+
+    browser.get(f"{live_server.url}/enrollments/{booking.token}/")
+    pay_by_keyboard(browser, "4000002760003184")  # Stripe's card that asks for 3D Secure
+    approve = WebDriverWait(browser, WAIT).until(
+        EC.element_to_be_clickable(
+            (By.XPATH, "//button[normalize-space(.)='Complete authentication']")
+        )
+    )  # the stand-in's bank page, where Stripe.js would show the bank's own
+    tab_to(browser, approve)
+    press(browser, Keys.ENTER)
+    WebDriverWait(browser, WAIT).until(EC.url_contains("?paid=1"))
+
+    wait_until(lambda: Enrollment.objects.get(pk=booking.pk).status == "confirmed", 15)
+
+
 def test_a_full_date_offers_its_waitlist_and_joining_takes_the_keyboard_alone(browser, live_server):
     session = SessionFactory.create(capacity=1, offering__title="Trauma-Informed Care")
     EnrollmentFactory.create(session=session)

@@ -14,7 +14,7 @@ from enrollments.services import reminders
 from inquiries.models import Inquiry
 from outbox.models import OutgoingMail
 from surveys import services as surveys
-from tests.factories import EnrollmentFactory, SessionFactory
+from tests.factories import EnrollmentFactory, SessionFactory, SurveyInvitationFactory
 from workshops.calendar import describe_when
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
@@ -159,3 +159,67 @@ def test_amounts_are_written_as_the_language_writes_them(client):
 
     assert "1,234.50 EUR" in english
     assert "1.234,50 EUR" in dutch
+
+
+def test_an_offering_written_in_dutch_too_is_shown_in_dutch_to_those_who_read_it(client, api):
+    session = SessionFactory.create(
+        offering__price_cents=0,
+        offering__title="Burnout and Recovery",
+        offering__summary="Noticing burnout early.",
+        offering__title_nl="Burn-out en herstel",
+        offering__summary_nl="Burn-out vroeg herkennen.",
+    )
+    slug = session.offering.slug
+
+    dutch = client.get(f"/offerings/{slug}/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    english = client.get(f"/offerings/{slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h1>Burn-out en herstel</h1>" in dutch
+    assert "Burn-out vroeg herkennen." in dutch
+    assert "<h1>Burnout and Recovery</h1>" in english
+
+    api.post(
+        "/api/v1/enrollments/",
+        {"session": session.pk, "name": "Anouk", "email": "a@example.org", "consent": True},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="nl",
+    )
+    mail = OutgoingMail.objects.get(kind="enrollment_confirmation")
+    assert mail.subject == in_dutch(
+        "Your place is confirmed: %(title)s", title="Burn-out en herstel"
+    )
+    [event] = icalendar.Calendar.from_ical(mail.attachments[0]["content"]).walk("VEVENT")
+    assert str(event["summary"]) == "Burn-out en herstel"
+
+    # The API gives the practice's own words, both of them, the same to everyone.
+    offering = api.get(f"/api/v1/offerings/{slug}/", HTTP_ACCEPT_LANGUAGE="nl").json()
+    assert (offering["title"], offering["title_nl"]) == (
+        "Burnout and Recovery",
+        "Burn-out en herstel",
+    )
+
+
+def test_the_default_survey_asks_in_the_readers_language(client):
+    invitation = SurveyInvitationFactory.create()
+
+    dutch = client.get(f"/surveys/{invitation.token}/", HTTP_ACCEPT_LANGUAGE="nl").content
+    english = client.get(f"/surveys/{invitation.token}/").content
+
+    assert in_dutch("I felt heard and respected.").encode() in dutch
+    assert b"I felt heard and respected." in english
+
+
+def test_a_question_the_practice_wrote_in_dutch_too_is_asked_in_dutch(client):
+    invitation = SurveyInvitationFactory.create()
+    invitation.template.questions.create(
+        key="pace",
+        type="free_text",
+        text="How was the pace for you?",
+        text_nl="Hoe was het tempo voor jou?",
+        position=99,
+    )
+
+    dutch = client.get(f"/surveys/{invitation.token}/", HTTP_ACCEPT_LANGUAGE="nl").content
+    english = client.get(f"/surveys/{invitation.token}/").content
+
+    assert b"Hoe was het tempo voor jou?" in dutch
+    assert b"How was the pace for you?" in english

@@ -1,5 +1,6 @@
 from datetime import UTC, timedelta
 from http import HTTPStatus
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -106,7 +107,8 @@ def test_moving_a_session_sends_a_replacing_calendar_entry(admin_client):
     new_start = (session.starts_at + timedelta(days=1)).replace(microsecond=0)
 
     for shift, sequence in ((0, 1), (1, 2)):
-        start = new_start + timedelta(hours=shift)
+        # The admin edits a session's times in its own zone (Europe/Amsterdam here).
+        start = (new_start + timedelta(hours=shift)).astimezone(ZoneInfo(session.timezone))
         response = admin_client.post(
             f"/admin/workshops/session/{session.pk}/change/",
             {

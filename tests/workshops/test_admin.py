@@ -1,6 +1,9 @@
+import re
+from datetime import UTC, datetime
 from http import HTTPStatus
 
 import pytest
+from django.forms.models import model_to_dict
 
 from tests.factories import OfferingFactory, SessionFactory
 from workshops.models import Offering
@@ -59,3 +62,35 @@ def test_admin_publish_actions(
     assert Offering.objects.filter(is_published=published).count() == 2
     # The action writes with update(), which sends no signal: it moves the catalog on itself.
     assert api.get("/api/v1/offerings/").json()["count"] == (2 if published else 0)
+
+
+def test_a_sessions_times_are_edited_in_its_own_time_zone(admin_client):
+    session = SessionFactory.create(
+        timezone="America/New_York",
+        starts_at=datetime(2031, 6, 2, 13, 0, tzinfo=UTC),  # 09:00 in New York (EDT)
+        ends_at=datetime(2031, 6, 2, 16, 0, tzinfo=UTC),
+    )
+    url = f"/admin/workshops/session/{session.pk}/change/"
+
+    page = admin_client.get(url).content.decode()
+    assert 'name="starts_at_0" value="2031-06-02"' in page
+    assert re.search(r"name=\"starts_at_1\"[^>]*value=\"09:00:00\"", page), re.findall(
+        r"<input[^>]*starts_at_1[^>]*>", page
+    )
+
+    form = {k: v for k, v in model_to_dict(session).items() if v is not None}
+    form |= {
+        "starts_at_0": "2031-06-02",
+        "starts_at_1": "10:30",  # moved by an hour and a half, New York time
+        "ends_at_0": "2031-06-02",
+        "ends_at_1": "12:00",
+        "timezone": "Europe/Amsterdam",  # and to Amsterdam: the zone posted is the one read
+    }
+    form.pop("starts_at")
+    form.pop("ends_at")
+    response = admin_client.post(url, form)
+
+    assert response.status_code == HTTPStatus.FOUND, response.content.decode()[:2000]
+    session.refresh_from_db()
+    assert session.starts_at == datetime(2031, 6, 2, 8, 30, tzinfo=UTC)  # 10:30 CEST
+    assert session.ends_at == datetime(2031, 6, 2, 10, 0, tzinfo=UTC)
