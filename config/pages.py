@@ -33,7 +33,8 @@ def private_answers(view: View) -> View:
 
 def page_throttled_answer(request: HttpRequest, wait: float) -> HttpResponse:
     """The kind page for a server-rendered POST made too often (a 429)."""
-    response = render(request, "pages/throttled.html", status=429)
+    # Its language switch leads home: the address it answered may only be posted to.
+    response = render(request, "pages/throttled.html", {"switch_to": "/"}, status=429)
     response["Retry-After"] = str(int(wait))
     return response
 

@@ -7,7 +7,7 @@ urlpatterns = [
     path("enrollments/<str:token>/", views.booking, name="booking"),
     path("enrollments/<str:token>/cancel/", views.booking_cancel, name="booking-cancel"),
     path("enrollments/<str:token>/pay/", views.booking_pay, name="booking-pay"),
-    path("enrollments/<str:token>/pay/card/", views.booking_card, name="booking-card"),
+    path("payments/card/<str:paying>/", views.card_page, name="card-page"),
     path("payments/checkout/cancelled/", views.checkout_cancelled, name="checkout-cancelled"),
     path("payments/checkout/<str:session_id>/", views.checkout_returned, name="checkout-returned"),
 ]

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.selectors import refundable_cents
-from billing.services.payments import checkout_paid, payment_pay_by_card
+from billing.services.payments import CARD_ID, checkout_paid, payment_pay_by_card
 from billing.stripe_client import PaymentUnavailable
 from config.errors import Conflict, DomainError, InvalidInput, NotFound, TooMany
 from config.pages import error_summary, page_fields, page_not_found, page_throttled_answer
@@ -97,33 +98,71 @@ def booking_pay(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("booking", token=token)
     if payment.checkout_url:
         return HttpResponseRedirect(payment.checkout_url)
-    return render(  # the Elements flow: Stripe's card form, on our page
+    # The Elements flow: Stripe's card form on a page of ours whose address holds no secret
+    # link (Stripe.js sends the page's address to Stripe), only a short-lived key to pay.
+    paying = signing.dumps(enrollment.pk, salt=CARD_PAGE)
+    return redirect("card-page", paying=paying)
+
+
+# The card page's key: the booking it pays for, signed; it opens that page and pays, no more.
+CARD_PAGE = "enrollments.card-page"
+# The most a card answer from pay.js can be: {"card": "<id>"}.
+CARD_ANSWER_BYTES = 512
+
+
+def _paying(paying: str) -> Enrollment:
+    try:
+        enrollment_id = signing.loads(paying, salt=CARD_PAGE, max_age=CHECKOUT_RETURN)
+    except signing.BadSignature:
+        raise NotFound() from None
+    enrollment = (
+        Enrollment.objects.select_related("session__offering").filter(pk=enrollment_id).first()
+    )
+    if enrollment is None or enrollment.anonymized_at:
+        raise NotFound()
+    return enrollment
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def card_page(request: HttpRequest, paying: str) -> HttpResponse:
+    """GET: the card form (Stripe Elements). POST: pay.js's card answer, paid here."""
+    try:
+        enrollment = _paying(paying)
+    except NotFound as error:
+        return page_not_found(request, error)
+    if request.method == "POST":
+        return _pay_by_card(request, enrollment)
+    return render(
         request,
         "pages/pay.html",
         {
             "enrollment": enrollment,
-            "data": EnrollmentOutput(enrollment).data,
             "when": describe_when(enrollment.session),
             "stripe_js_url": stripe_js_url(),
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "can_pay": enrollment.status in Enrollment.HOLDING,
         },
     )
 
 
-@never_cache
-@require_POST
-def booking_card(request: HttpRequest, token: str) -> JsonResponse:
-    """Pay a held seat with the card entered in Stripe's card form (pay.js posts here)."""
+def _pay_by_card(request: HttpRequest, enrollment: Enrollment) -> JsonResponse:
     if wait := page_throttled(request, "booking-changes"):
         answer = {"code": "throttled", "message": str(TooMany.message)}
         return JsonResponse(answer, status=429, headers={"Retry-After": str(int(wait))})
+    invalid = JsonResponse({"code": "invalid", "message": str(InvalidInput.message)}, status=400)
+    if len(request.body) > CARD_ANSWER_BYTES:
+        return invalid
     try:
-        card = str(json.loads(request.body or b"{}").get("card", ""))
-        enrollment = selectors.enrollment_by_token(token)
+        answer = json.loads(request.body or b"{}")
+    except (ValueError, RecursionError):
+        return invalid
+    card = answer.get("card") if isinstance(answer, dict) else None
+    if not isinstance(card, str) or not CARD_ID.fullmatch(card):
+        return invalid  # checked before anything is asked of Stripe
+    try:
         payment = holds.enrollment_pay(enrollment_id=enrollment.pk)
         attempt = payment_pay_by_card(payment=payment, card=card)
-    except (ValueError, AttributeError):
-        return JsonResponse({"code": "invalid", "message": str(InvalidInput.message)}, status=400)
     except DomainError as error:
         return JsonResponse(
             {"code": error.code, "message": str(error.message)}, status=error.status
@@ -133,7 +172,7 @@ def booking_card(request: HttpRequest, token: str) -> JsonResponse:
             "status": attempt.status,
             "client_secret": attempt.client_secret,
             "message": attempt.declined,
-            "next": reverse("booking", args=[token]) + "?paid=1",
+            "next": reverse("booking", args=[enrollment.token]) + "?paid=1",
         }
     )
 
@@ -226,7 +265,14 @@ def session_book(request: HttpRequest, session_id: int) -> HttpResponse:
     fields.pop("consent")
     try:
         booking, payment = holds.enrollment_create(**fields, from_address=client_address(request))
-    except SessionFull as error:  # filled up while the person was typing: offer the waitlist
+    except SessionFull as error:
+        if error.code == "not_enough_seats":  # fewer left than asked for: said by the seats
+            return _booking_form(
+                request, session, terms, typed, rows, {"seats": [error.message]}, 409
+            )
+        if not session.waitlist_enabled:  # filled up while the person was typing, no waitlist
+            return render(request, "pages/booking_closed.html", {"session": session}, status=409)
+        # Filled up while the person was typing: the waitlist is offered instead.
         full = {**terms, "enrollment_open": False, "waitlist_open": True}
         return _booking_form(request, session, full, typed, rows, {"form": [error.message]}, 409)
     except (DomainError, PaymentUnavailable) as error:

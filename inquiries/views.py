@@ -1,12 +1,11 @@
 """The contact page ("Drop me a message"): an inquiry sent from a page, with the API's
 checks, throttle, honeypot and crisis support (DESIGN.md, Public pages)."""
 
+import json
 from typing import Any
 
-from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -23,8 +22,9 @@ from workshops.selectors import published_offerings
 
 # The API's fields, the honeypot among them; the language is the page's own.
 FIELDS = [name for name in InquiryInput().get_fields() if name != "language"]
-# The thank-you page's link carries the reference and whether support is needed, signed.
-THANKS = "inquiries.contact.thanks"
+# The thank-you page's cookie: the reference, and whether support is needed, signed.
+THANKS = "regard_thanks"
+THANKS_SECONDS = 600
 
 
 @never_cache
@@ -61,8 +61,20 @@ def contact(request: HttpRequest) -> HttpResponse:
         inquiry = inquiry_receive(**fields)
     except DomainError as error:  # an address already written to enough today
         return _form(request, typed, {"form": [error.message]}, status=error.status)
-    token = signing.dumps({"ref": inquiry.reference, "urgent": inquiry.urgent}, salt=THANKS)
-    return redirect(reverse("contact-thanks") + f"?r={token}")
+    # What the thank-you page says travels in a short-lived signed cookie, never in its
+    # address: that would keep "this message needed support" in histories and logs.
+    response = redirect("contact-thanks")
+    sent = json.dumps({"ref": inquiry.reference, "urgent": inquiry.urgent})
+    response.set_signed_cookie(
+        THANKS,
+        sent,
+        salt=THANKS,
+        max_age=THANKS_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
 
 
 def _form(
@@ -91,9 +103,11 @@ def _form(
 @never_cache
 @require_http_methods(["GET"])
 def contact_thanks(request: HttpRequest) -> HttpResponse:
-    try:
-        sent = signing.loads(request.GET.get("r", ""), salt=THANKS, max_age=24 * 3600)
-    except signing.BadSignature:
+    kept = request.get_signed_cookie(THANKS, default=None, salt=THANKS, max_age=THANKS_SECONDS)
+    if kept is None:
         return redirect("contact")
+    sent = json.loads(kept)
     context = {"reference": sent["ref"], "support": support_block() if sent["urgent"] else None}
-    return render(request, "pages/contact_thanks.html", context)
+    response = render(request, "pages/contact_thanks.html", context)
+    response.delete_cookie(THANKS, samesite="Lax")
+    return response

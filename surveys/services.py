@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -362,14 +362,16 @@ def _guidance_requested(invitation: SurveyInvitation) -> None:
     and the person the usual acknowledgement.
     """
     session = invitation.session
+    with translation.override(settings.LANGUAGE_CODE):  # written for the practice
+        note = (
+            "Answered yes to personal guidance in the follow-up survey after "
+            f"{session.display_title} ({describe_when(session)})."
+        )
     inquiry_submit(
         kind=Inquiry.Kind.PERSONAL_GUIDANCE,
         name=invitation.participant.name,
         email=invitation.participant.email,
-        message=(
-            "Answered yes to personal guidance in the follow-up survey after "
-            f"{session.display_title} ({describe_when(session)})."
-        ),
+        message=note,
         offering=session.offering,
         source=Inquiry.Source.SURVEY,
         language=invitation.participant.enrollment.language,  # our reply: in theirs

@@ -19,6 +19,7 @@ from enrollments.selectors import sessions_with_seats
 from enrollments.services.cancellation import session_cancel
 from enrollments.services.reminders import session_notify_change
 from surveys.selectors import survey_results
+from workshops.calendar import describe_when
 from workshops.models import Facilitator, Offering, Session, Topic
 from workshops.selectors import leads_only_own_sessions, sessions_for_staff
 from workshops.services import offerings_publish
@@ -60,28 +61,33 @@ URL_FIELDS: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
 
 
 class SessionInline(admin.TabularInline[Session, Offering]):
+    """The offering's dates, each in its own time zone, named. A date is added and changed
+    on the session's own page, which reads times in the session's zone and tells the people
+    booked of a change."""
+
     model = Session
-    formfield_overrides = URL_FIELDS
     extra = 0
-    fields = [
-        "starts_at",
-        "ends_at",
-        "timezone",
+    fields = readonly_fields = (
+        "when",
         "location",
         "capacity",
-        "price_override_cents",
         "status",
         "is_public",
         "organization",
-    ]
+    )
     show_change_link = True
+
+    @admin.display(description="when (in the session's time zone)")
+    def when(self, session: Session) -> str:
+        return str(describe_when(session))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
         return sessions_for_staff(request.user, super().get_queryset(request))
 
+    def has_add_permission(self, request: HttpRequest, obj: Offering | None = None) -> bool:
+        return False
+
     def has_change_permission(self, request: HttpRequest, obj: Offering | None = None) -> bool:
-        # New dates are added here; a date people have booked is changed on its own page,
-        # where the change is sent to them.
         return False
 
 

@@ -208,7 +208,7 @@ DECLINED = _(
 )
 # A card as Stripe.js hands it over: its id at Stripe (a card from a token, or a
 # PaymentMethod). Card numbers never reach us.
-CARD_ID = re.compile(r"^(card|pm)_[A-Za-z0-9]{1,250}$")
+CARD_ID = re.compile(r"(card|pm)_[A-Za-z0-9]{1,250}")
 
 
 def payment_pay_by_card(*, payment: Payment, card: str) -> CardAttempt:
@@ -218,7 +218,7 @@ def payment_pay_by_card(*, payment: Payment, card: str) -> CardAttempt:
     its bank's approval comes back as `requires_action`, which Stripe.js then finishes in
     the browser. Success is applied, as always, when Stripe's webhook says so.
     """
-    if not CARD_ID.match(card):
+    if not CARD_ID.fullmatch(card):
         raise InvalidInput(fields={"card": [gettext("Please enter your card details again.")]})
     if payment.status != Payment.Status.PENDING or not payment.stripe_payment_intent_id:
         raise Conflict(gettext("There is nothing to pay right now."), code="nothing_to_pay")

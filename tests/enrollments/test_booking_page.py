@@ -215,3 +215,56 @@ def test_booking_too_often_from_one_place_says_when_to_try_again(client, monkeyp
     assert int(response["Retry-After"]) > 0
     assert 'value="Ada Lovelace"' in response.content.decode()
     assert Enrollment.objects.count() == 1
+
+
+def test_fewer_seats_left_than_asked_for_is_said_by_the_seats_and_offers_the_waitlist(client):
+    session = SessionFactory.create(capacity=3, offering__price_cents=0)
+    EnrollmentFactory.create(session=session, seats=2)
+
+    response = client.post(f"/sessions/{session.pk}/book/", booking(seats="3"))
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    page = response.content.decode()
+    assert "Only 1 seat(s) are left" in field_errors(page, "f-seats")[0]
+    assert 'id="f-join_waitlist"' in page  # they may wait for all three instead
+    assert "fully booked" not in page
+    client.post(f"/sessions/{session.pk}/book/", booking(seats="3", join_waitlist="yes"))
+    assert Enrollment.objects.get(email="ada@example.org").status == "waitlisted"
+
+
+def test_without_a_waitlist_a_date_that_filled_meanwhile_says_booking_has_closed(client):
+    session = SessionFactory.create(capacity=1, offering__price_cents=0, waitlist_enabled=False)
+    assert (
+        'id="f-join_waitlist"' not in client.get(f"/sessions/{session.pk}/book/").content.decode()
+    )
+    EnrollmentFactory.create(session=session)
+
+    response = client.post(f"/sessions/{session.pk}/book/", booking())
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert "Booking for this date has closed" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1, 2]", b"[" * 100_000, b'{"card": ["pm_x"]}', b'{"card": "pm_x\\n"}'],
+    ids=["text", "list", "deep", "not-a-string", "trailing-newline"],
+)
+def test_the_card_page_takes_only_a_card_id_and_asks_stripe_nothing_otherwise(
+    client, stripe_settings, stripe_http, body
+):
+    stripe_settings.PAYMENT_FLOW = "payment_intent"
+    booking_row = EnrollmentFactory.create(status=Enrollment.Status.PENDING_PAYMENT)
+    page = client.post(f"/enrollments/{booking_row.token}/pay/")
+    asked = len(stripe_http.calls)  # the PaymentIntent, made on the way to the card page
+
+    response = client.post(page["Location"], body, content_type="application/json")
+
+    assert len(stripe_http.calls) == asked
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["code"] == "invalid"
+
+
+def test_a_card_page_key_that_was_tampered_with_leads_nowhere(client):
+    assert client.get("/payments/card/not-a-key/").status_code == HTTPStatus.NOT_FOUND

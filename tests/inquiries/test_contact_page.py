@@ -59,25 +59,42 @@ def test_a_message_is_stored_and_thanked_for_with_its_reference(client):
     assert inquiry.email == "ada@example.org"
     assert inquiry.consent_at is not None
     page = response.content.decode()
-    assert response.redirect_chain[0][0].startswith("/contact/thanks/?r=")
+    assert response.redirect_chain == [("/contact/thanks/", HTTPStatus.FOUND)]
     assert inquiry.reference in page
     assert "If you need help now" not in page
     assert OutgoingMail.objects.filter(to="ada@example.org").exists()
 
 
-def test_a_message_in_crisis_is_thanked_for_with_support(client):
-    page = client.post("/contact/", form(message=CRISIS_MESSAGE), follow=True).content.decode()
+def test_a_message_in_crisis_is_thanked_for_with_support_and_its_address_says_nothing(client):
+    response = client.post("/contact/", form(message=CRISIS_MESSAGE), follow=True)
 
     assert Inquiry.objects.get().urgent
+    page = response.content.decode()
     assert "If you need help now" in page
     assert settings.CRISIS_SUPPORT_TEXT in page.replace("&#x27;", "'")
+    # Neither the address (histories, proxies' logs) nor a cookie left behind tells of it.
+    assert response.redirect_chain == [("/contact/thanks/", HTTPStatus.FOUND)]
+    assert client.cookies["regard_thanks"].value == ""
+    again = client.get("/contact/thanks/")
+    assert again.status_code == HTTPStatus.FOUND  # read once
 
 
-def test_a_forged_thanks_link_leads_back_to_the_form(client):
-    response = client.get("/contact/thanks/?r=INQ-FAKE")
+def test_a_thanks_page_without_its_message_leads_back_to_the_form(client):
+    client.cookies["regard_thanks"] = '{"ref": "INQ-FAKE", "urgent": true}'  # not signed
+
+    response = client.get("/contact/thanks/")
 
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == "/contact/"
+
+
+def test_the_honeypot_still_shows_support_to_a_person_in_crisis(client):
+    page = client.post(
+        "/contact/", form(website="https://x.example", message=CRISIS_MESSAGE), follow=True
+    ).content.decode()
+
+    assert "If you need help now" in page
+    assert not Inquiry.objects.exists()
 
 
 def test_errors_stand_by_their_fields_and_what_was_typed_is_kept(client):

@@ -109,12 +109,13 @@ def card_from_stripe_js(localstripe, number):
 
 
 def pay_on_the_page(client, token, card):
-    """As pay.js does, once Stripe.js has the card: its id, posted to the booking's page."""
-    page = client.post(f"/enrollments/{token}/pay/")
+    """As pay.js does, once Stripe.js has the card: its id, posted to the card page, whose
+    address holds no secret link (Stripe.js sends the page's address to Stripe)."""
+    page = client.post(f"/enrollments/{token}/pay/", follow=True)
+    [(card_page, _status)] = page.redirect_chain
+    assert token not in card_page
     assert 'id="card-element"' in page.content.decode()
-    return client.post(
-        f"/enrollments/{token}/pay/card/", {"card": card}, content_type="application/json"
-    )
+    return client.post(card_page, {"card": card}, content_type="application/json")
 
 
 def test_a_card_that_asks_its_bank_is_handed_back_to_stripe_js(booking, client, localstripe):

@@ -38,12 +38,20 @@ def test_admin_session_list_shows_seats_taken_and_left(admin_client):
     assert '<td class="field-seats_left">17</td>' in page
 
 
-def test_admin_offering_page_edits_sessions_inline(admin_client):
-    session = SessionFactory.create()
+def test_the_offering_page_lists_its_dates_each_in_its_own_zone(admin_client):
+    session = SessionFactory.create(
+        timezone="America/New_York",
+        starts_at=datetime(2031, 6, 2, 13, 0, tzinfo=UTC),
+        ends_at=datetime(2031, 6, 2, 16, 0, tzinfo=UTC),
+    )
 
     page = admin_client.get(f"/admin/workshops/offering/{session.offering.pk}/change/")
 
-    assert b"sessions-TOTAL_FORMS" in page.content
+    text = page.content.decode()
+    assert "Monday 2 June 2031, 09:00–12:00 (America/New_York)" in text
+    # Dates are added on a session's own page, where times are read in its zone.
+    assert 'name="sessions-0-starts_at_0"' not in text
+    assert "sessions-empty" not in text
 
 
 @pytest.mark.parametrize(("action", "published"), [("publish", True), ("unpublish", False)])
