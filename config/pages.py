@@ -22,6 +22,7 @@ def practice(request: HttpRequest) -> dict[str, Any]:
         "practice_name": settings.PRACTICE_NAME,
         "practice_tagline": settings.PRACTICE_TAGLINE,
         "privacy_policy_url": settings.PRIVACY_POLICY_URL,
+        "practice_time_zone": settings.PRACTICE_TIME_ZONE,
     }
 
 

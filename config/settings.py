@@ -236,6 +236,8 @@ PRACTICE_TAGLINE = env.str(
     default="Personal guidance, workshops and team trainings for people who care for others.",
 )
 PRIVACY_POLICY_URL = env.str("PRIVACY_POLICY_URL", default="/privacy/")
+# The practice's own time zone: dates the pages show apart from a session (its own zone).
+PRACTICE_TIME_ZONE = env.str("PRACTICE_TIME_ZONE", default="Europe/Amsterdam")
 PRACTICE_NOTIFY_EMAIL = env.str("PRACTICE_NOTIFY_EMAIL", default="practice@localhost")
 # Caps on what a public request may set off (a kind 429 or 400, before anything is stored).
 MAX_EMAILS_PER_RECIPIENT_PER_DAY = env.int("MAX_EMAILS_PER_RECIPIENT_PER_DAY", default=10)

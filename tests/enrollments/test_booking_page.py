@@ -3,7 +3,7 @@ typed, then on to Stripe's Checkout page; a full date offers the waitlist."""
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import pytest
@@ -268,3 +268,16 @@ def test_the_card_page_takes_only_a_card_id_and_asks_stripe_nothing_otherwise(
 
 def test_a_card_page_key_that_was_tampered_with_leads_nowhere(client):
     assert client.get("/payments/card/not-a-key/").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_held_seats_time_is_told_in_the_sessions_own_zone_named(client):
+    session = SessionFactory.create(timezone="America/New_York")
+    held = EnrollmentFactory.create(
+        session=session,
+        status=Enrollment.Status.PENDING_PAYMENT,
+        hold_expires_at=datetime(2031, 6, 2, 13, 30, tzinfo=UTC),
+    )
+
+    page = client.get(f"/enrollments/{held.token}/").content.decode()
+
+    assert "until 09:30 (America/New_York) while payment is completed" in page
