@@ -8,12 +8,13 @@ from http import HTTPStatus
 
 import pytest
 import responses
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.throttling import ScopedRateThrottle
 
 from enrollments.models import Enrollment
+from enrollments.services.cancellation import enrollment_cancel
 from tests.conftest import STRIPE_TEST_BASE
-from tests.factories import EnrollmentFactory, SessionFactory
+from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
 from tests.inquiries.test_contact_page import field_errors
 from tests.stripe_payloads import checkout_session, form
 
@@ -281,3 +282,18 @@ def test_a_held_seats_time_is_told_in_the_sessions_own_zone_named(client):
     page = client.get(f"/enrollments/{held.token}/").content.decode()
 
     assert "until 09:30 (America/New_York) while payment is completed" in page
+
+
+def test_a_refund_is_written_as_the_pages_language_writes_amounts(client, stripe_refunds):
+    session = SessionFactory.create(
+        starts_at=timezone.now() + timedelta(days=30), offering__price_cents=123450
+    )
+    booking_row = EnrollmentFactory.create(session=session)
+    PaymentFactory.create(enrollment=booking_row)
+    enrollment_cancel(enrollment_id=booking_row.pk)
+
+    dutch = client.get(f"/enrollments/{booking_row.token}/", HTTP_ACCEPT_LANGUAGE="nl")
+
+    with translation.override("nl"):
+        refund = translation.gettext("Refund")
+    assert f"<dt>{refund}</dt><dd>1.234,50 EUR (" in dutch.content.decode()
