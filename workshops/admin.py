@@ -1,4 +1,3 @@
-import zoneinfo
 from typing import Any
 
 from django.contrib import admin, messages
@@ -20,7 +19,7 @@ from enrollments.services.cancellation import session_cancel
 from enrollments.services.reminders import session_notify_change
 from surveys.selectors import survey_results
 from workshops.calendar import describe_when
-from workshops.models import Facilitator, Offering, Session, Topic
+from workshops.models import Facilitator, Offering, Session, Topic, known_zone
 from workshops.selectors import leads_only_own_sessions, sessions_for_staff
 from workshops.services import offerings_publish
 
@@ -202,14 +201,14 @@ class SessionAdmin(HistoryAdmin):
         """Shown and read in the session's own time zone: the one posted with the form, else
         the session's, else the default a new session gets."""
         zone = request.POST.get("timezone", "") if request.method == "POST" else ""
-        if zone not in zoneinfo.available_timezones():
+        if known_zone(zone).key != zone:
             saved = (
                 Session.objects.filter(pk=object_id).values_list("timezone", flat=True).first()
                 if object_id and object_id.isdigit()
                 else None
             )
             zone = saved or str(Session._meta.get_field("timezone").get_default())
-        with timezone.override(zoneinfo.ZoneInfo(zone)):
+        with timezone.override(known_zone(zone)):
             response = super().changeform_view(request, object_id, form_url, extra_context)
             if isinstance(response, TemplateResponse):
                 response.render()  # the form's times are written out in the zone, here

@@ -13,6 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 
+def known_zone(name: str) -> zoneinfo.ZoneInfo:
+    """The zone of that name, or UTC for one that does not exist (one being corrected in
+    the admin, say): never a failure."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"“{value}” is not an IANA time zone, such as Europe/Amsterdam.")
@@ -210,8 +219,9 @@ class Session(models.Model):
         ]
 
     def __str__(self) -> str:
-        local = self.starts_at.astimezone(zoneinfo.ZoneInfo(self.timezone))
-        return f"{self.display_title} — {local:%d %b %Y %H:%M} ({self.timezone})"
+        zone = known_zone(self.timezone)
+        local = self.starts_at.astimezone(zone)
+        return f"{self.display_title} — {local:%d %b %Y %H:%M} ({zone.key})"
 
     @property
     def display_title(self) -> str:

@@ -8,6 +8,7 @@ from http import HTTPStatus
 
 import pytest
 import responses
+from django.test import Client
 from django.utils import timezone, translation
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -297,3 +298,16 @@ def test_a_refund_is_written_as_the_pages_language_writes_amounts(client, stripe
     with translation.override("nl"):
         refund = translation.gettext("Refund")
     assert f"<dt>{refund}</dt><dd>1.234,50 EUR (" in dutch.content.decode()
+
+
+def test_the_card_page_takes_a_card_only_from_our_own_page(stripe_settings, stripe_http):
+    stripe_settings.PAYMENT_FLOW = "payment_intent"
+    held = EnrollmentFactory.create(status=Enrollment.Status.PENDING_PAYMENT)
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(f"/enrollments/{held.token}/")
+    [csrf] = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[:1]
+    card_page = browser.post(f"/enrollments/{held.token}/pay/", {"csrfmiddlewaretoken": csrf})
+
+    forged = browser.post(card_page["Location"], {"card": "pm_x"}, content_type="application/json")
+
+    assert forged.status_code == HTTPStatus.FORBIDDEN  # no CSRF token: not from our page

@@ -1,6 +1,7 @@
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.forms.models import model_to_dict
@@ -102,3 +103,23 @@ def test_a_sessions_times_are_edited_in_its_own_time_zone(admin_client):
     session.refresh_from_db()
     assert session.starts_at == datetime(2031, 6, 2, 8, 30, tzinfo=UTC)  # 10:30 CEST
     assert session.ends_at == datetime(2031, 6, 2, 10, 0, tzinfo=UTC)
+
+
+def test_a_time_zone_that_does_not_exist_is_a_field_error_not_a_failure(admin_client):
+    session = SessionFactory.create(timezone="Europe/Amsterdam")
+    form = {k: v for k, v in model_to_dict(session).items() if v is not None}
+    local = session.starts_at.astimezone(ZoneInfo("Europe/Amsterdam"))
+    form |= {
+        "starts_at_0": f"{local:%Y-%m-%d}",
+        "starts_at_1": f"{local:%H:%M}",
+        "ends_at_0": f"{local + timedelta(hours=3):%Y-%m-%d}",
+        "ends_at_1": f"{local + timedelta(hours=3):%H:%M}",
+        "timezone": "Mars/Olympus_Mons",
+    }
+    form.pop("starts_at")
+    form.pop("ends_at")
+
+    response = admin_client.post(f"/admin/workshops/session/{session.pk}/change/", form)
+
+    assert response.status_code == HTTPStatus.OK  # the form again, with its error
+    assert "is not an IANA time zone" in response.content.decode()
