@@ -77,10 +77,16 @@ class PerLinkThrottle(ScopedRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": link}
 
 
-def page_throttled(request: HttpRequest, scope: str) -> float | None:
+def page_throttled(request: HttpRequest, scope: str, *, link: str = "") -> float | None:
     """For a server-rendered POST, counted as the API counts: the seconds to wait if the
-    scope's rate is spent, else None."""
-    throttle = ScopedRateThrottle()
-    if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):  # type: ignore[arg-type]
+    scope's rate is spent, else None. With `link`, counted per secret link (PerLinkThrottle)."""
+    throttle: ScopedRateThrottle
+    if link:
+        throttle = PerLinkThrottle()
+        view = SimpleNamespace(link_throttle_scope=scope, kwargs={"token": link})
+    else:
+        throttle = ScopedRateThrottle()
+        view = SimpleNamespace(throttle_scope=scope)
+    if throttle.allow_request(request, view):  # type: ignore[arg-type]
         return None
     return max(throttle.wait(), 1.0)

@@ -29,13 +29,32 @@ from config.throttling import client_address, page_throttled
 from enrollments import selectors
 from enrollments.models import Enrollment
 from enrollments.selectors import sessions_with_seats
-from enrollments.serializers import EnrollmentCreateInput, EnrollmentOutput
-from enrollments.services import cancellation, holds
+from enrollments.serializers import (
+    EnrollmentCreateInput,
+    EnrollmentOutput,
+    ParticipantsReplaceInput,
+)
+from enrollments.services import cancellation, holds, roster
 from enrollments.services.seats import SessionFull
 from workshops.calendar import describe_when
 from workshops.models import Session
 from workshops.selectors import public_sessions
 from workshops.serializers import SessionOutput
+
+
+@dataclass
+class ParticipantRow:
+    """One participant's two fields on the booking form, as typed, with their errors."""
+
+    index: int
+    name: str = ""
+    email: str = ""
+    name_errors: list[str] = dataclass_field(default_factory=list)
+    email_errors: list[str] = dataclass_field(default_factory=list)
+
+    @property
+    def named(self) -> bool:
+        return bool(self.name or self.email)
 
 
 @never_cache  # a secret link's page: never kept by a browser or a proxy
@@ -45,20 +64,79 @@ def booking(request: HttpRequest, token: str) -> HttpResponse:
         enrollment = selectors.enrollment_by_token(token)
     except NotFound as error:
         return page_not_found(request, error)
-    data = EnrollmentOutput(enrollment).data
+    named = list(enrollment.participants.order_by("pk"))
+    rows = [
+        ParticipantRow(i, named[i].name, named[i].email) if i < len(named) else ParticipantRow(i)
+        for i in range(enrollment.seats)
+    ]
+    return _booking_page(request, enrollment, rows)
+
+
+def _booking_page(
+    request: HttpRequest,
+    enrollment: Enrollment,
+    rows: list[ParticipantRow],
+    summary: list[tuple[str, str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    now = timezone.now()
     return render(
         request,
         "pages/booking.html",
         {
             "enrollment": enrollment,
-            "data": data,
+            "data": EnrollmentOutput(enrollment).data,
             "when": describe_when(enrollment.session),
             "can_pay_here": enrollment.status in Enrollment.HOLDING,
             "just_paid": request.GET.get("paid") == "1",
-            "terms": cancellation.cancellation_terms(enrollment, now=timezone.now()),
+            "terms": cancellation.cancellation_terms(enrollment, now=now),
             "paid": refundable_cents(enrollment) > 0,
+            "roster_open": roster.roster_open(enrollment, now=now),
+            "rows": rows,
+            "summary": summary or [],
         },
+        status=status,
     )
+
+
+@never_cache
+@sensitive_post_parameters()
+@require_POST
+def booking_participants(request: HttpRequest, token: str) -> HttpResponse:
+    """Name (or rename) who attends, from the booking's page: the API's roster change, with
+    its throttles (per address and per link), caps and emails."""
+    wait = page_throttled(request, "booking-changes") or page_throttled(
+        request, "roster-link", link=token
+    )
+    if wait:
+        return page_throttled_answer(request, wait)
+    try:
+        enrollment = selectors.enrollment_by_token(token)
+    except NotFound as error:
+        return page_not_found(request, error)
+    rows = _participant_rows(request, str(enrollment.seats))
+    named = [{"name": row.name, "email": row.email} for row in rows if row.named]
+    data = ParticipantsReplaceInput(data={"participants": named})
+    if not data.is_valid():
+        summary = _tie_to_rows(rows, data.errors.get("participants", []))
+        return _booking_page(request, enrollment, rows, summary, 400)
+    try:
+        roster.enrollment_replace_participants(
+            enrollment_id=enrollment.pk, participants=data.validated_data["participants"]
+        )
+    except DomainError as error:
+        summary = [("", str(message)) for message in _messages_of(error)]
+        return _booking_page(request, enrollment, rows, summary, error.status)
+    messages.success(
+        request, _("Thank you: the participants are saved. Anyone new gets their own confirmation.")
+    )
+    return redirect("booking", token=token)
+
+
+def _messages_of(error: DomainError) -> list[str]:
+    if error.fields:
+        return [str(m) for messages_ in error.fields.values() for m in messages_]
+    return [str(error.message)]
 
 
 @never_cache
@@ -204,21 +282,6 @@ def checkout_cancelled(request: HttpRequest) -> HttpResponse:
 BOOKING_FIELDS = ["name", "email", "organization", "seats", "join_waitlist", "consent"]
 
 
-@dataclass
-class ParticipantRow:
-    """One participant's two fields on the booking form, as typed, with their errors."""
-
-    index: int
-    name: str = ""
-    email: str = ""
-    name_errors: list[str] = dataclass_field(default_factory=list)
-    email_errors: list[str] = dataclass_field(default_factory=list)
-
-    @property
-    def named(self) -> bool:
-        return bool(self.name or self.email)
-
-
 @never_cache
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
@@ -283,6 +346,24 @@ def session_book(request: HttpRequest, session_id: int) -> HttpResponse:
     return redirect("booking", token=booking.token)
 
 
+def _tie_to_rows(rows: list[ParticipantRow], errors: Any) -> list[tuple[str, str]]:
+    """The API's errors for participants (by the position of a named participant, or for
+    the whole list) set on the rows they belong to; returns them for the summary."""
+    summary: list[tuple[str, str]] = []
+    if isinstance(errors, dict):
+        per_row = dict(errors)
+    else:
+        per_row = dict(enumerate(e for e in errors if isinstance(e, dict)))
+        summary += [("", str(e)) for e in errors if not isinstance(e, dict)]
+    for position, row in enumerate(r for r in rows if r.named):
+        found = per_row.get(position, {})
+        row.name_errors = [str(e) for e in found.get("name", [])]
+        row.email_errors = [str(e) for e in found.get("email", [])]
+        summary += [(f"p-{row.index}-name", e) for e in row.name_errors]
+        summary += [(f"p-{row.index}-email", e) for e in row.email_errors]
+    return summary
+
+
 def _participant_rows(request: HttpRequest, seats: str) -> list[ParticipantRow]:
     """The participant fields to show: one per seat asked for, as typed so far."""
     try:
@@ -312,19 +393,7 @@ def _booking_form(
     participant_errors = errors.pop("participants", [])
     fields = page_fields(BOOKING_FIELDS, typed, errors)
     summary = error_summary(fields, errors)
-    # The API's errors for participants: by the position of a named participant, or
-    # for the whole list.
-    if isinstance(participant_errors, dict):
-        per_row = dict(participant_errors)
-    else:
-        per_row = dict(enumerate(e for e in participant_errors if isinstance(e, dict)))
-        summary += [("", str(e)) for e in participant_errors if not isinstance(e, dict)]
-    for position, row in enumerate(r for r in rows if r.named):
-        found = per_row.get(position, {})
-        row.name_errors = [str(e) for e in found.get("name", [])]
-        row.email_errors = [str(e) for e in found.get("email", [])]
-        summary += [(f"p-{row.index}-name", e) for e in row.name_errors]
-        summary += [(f"p-{row.index}-email", e) for e in row.email_errors]
+    summary += _tie_to_rows(rows, participant_errors)
     context = {
         "session": session,
         "terms": terms,

@@ -100,6 +100,11 @@ def confirm(enrollment: Enrollment, now: datetime) -> None:
     announce_confirmed(enrollment)
 
 
+def roster_open(enrollment: Enrollment, *, now: datetime) -> bool:
+    """Whether who attends may still be changed by the booking's link."""
+    return enrollment.status in Enrollment.CANCELLABLE and now < enrollment.session.starts_at
+
+
 def enrollment_replace_participants(
     *, enrollment_id: int, participants: Sequence[ParticipantInput], now: datetime | None = None
 ) -> Enrollment:
@@ -111,7 +116,7 @@ def enrollment_replace_participants(
             .select_related("session__offering")
             .get(pk=enrollment_id)
         )
-        if enrollment.status not in Enrollment.CANCELLABLE or now >= enrollment.session.starts_at:
+        if not roster_open(enrollment, now=now):
             raise RosterClosed()
         if enrollment.roster_changes >= settings.MAX_ROSTER_CHANGES:
             raise RosterChangesUsed()

@@ -14,6 +14,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from enrollments.models import Enrollment
 from enrollments.services.cancellation import enrollment_cancel
+from outbox.models import OutgoingMail
 from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
 from tests.inquiries.test_contact_page import field_errors
@@ -311,3 +312,79 @@ def test_the_card_page_takes_a_card_only_from_our_own_page(stripe_settings, stri
     forged = browser.post(card_page["Location"], {"card": "pm_x"}, content_type="application/json")
 
     assert forged.status_code == HTTPStatus.FORBIDDEN  # no CSRF token: not from our page
+
+
+def roster(**rows):
+    return {f"participant-{key.replace('_', '-')}": value for key, value in rows.items()}
+
+
+def test_who_attends_is_named_on_the_bookings_page_and_each_new_one_is_written_to(
+    client, eager_tasks
+):
+    booked = EnrollmentFactory.create(seats=2)
+    url = f"/enrollments/{booked.token}/"
+    page = client.get(url).content.decode()
+    assert 'id="p-0-name"' in page
+    assert 'id="p-1-email"' in page
+
+    response = client.post(
+        f"{url}participants/",
+        roster(
+            **{"0_name": "Grace Hopper", "0_email": "grace@example.org"},
+            **{"1_name": "Alan Turing", "1_email": "alan@example.org"},
+        ),
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(url, HTTPStatus.FOUND)]
+    assert sorted(booked.participants.values_list("email", flat=True)) == [
+        "alan@example.org",
+        "grace@example.org",
+    ]
+    assert OutgoingMail.objects.filter(kind="participant_confirmation").count() == 2
+    page = response.content.decode()
+    assert "the participants are saved" in page
+    assert 'value="Grace Hopper"' in page  # shown again, to change later
+
+
+def test_a_participant_with_a_mistake_is_told_by_the_field_and_nothing_changes(client):
+    booked = EnrollmentFactory.create(seats=2)
+
+    response = client.post(
+        f"/enrollments/{booked.token}/participants/",
+        roster(**{"0_name": "Grace Hopper", "0_email": "grace at example"}),
+    )
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    page = response.content.decode()
+    assert field_errors(page, "p-0-email") == ["Enter a valid email address."]
+    assert 'value="grace at example"' in page
+    assert not booked.participants.exists()
+
+
+def test_once_the_session_has_begun_the_participants_are_only_listed(client):
+    session = SessionFactory.create(starts_at=timezone.now() - timedelta(minutes=5))
+    booked = EnrollmentFactory.create(session=session)
+
+    assert 'id="p-0-name"' not in client.get(f"/enrollments/{booked.token}/").content.decode()
+    response = client.post(
+        f"/enrollments/{booked.token}/participants/",
+        roster(**{"0_name": "Grace", "0_email": "grace@example.org"}),
+    )
+
+    assert response.status_code == HTTPStatus.CONFLICT
+    assert not booked.participants.exists()
+
+
+def test_a_bookings_participants_are_throttled_per_link(client, monkeypatch):
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "roster-link", "1/hour")
+    booked = EnrollmentFactory.create(seats=1)
+    url = f"/enrollments/{booked.token}/participants/"
+    client.post(url, roster(**{"0_name": "Grace", "0_email": "grace@example.org"}))
+
+    again = client.post(  # from somewhere else: the link is what is counted
+        url, roster(**{"0_name": "Alan", "0_email": "alan@example.org"}), REMOTE_ADDR="203.0.113.9"
+    )
+
+    assert again.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert [p.email for p in booked.participants.all()] == ["grace@example.org"]
