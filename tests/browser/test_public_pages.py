@@ -20,6 +20,10 @@ from tests.factories import EnrollmentFactory, SessionFactory
 from tests.stand_ins import wait_until
 
 WAIT = 10  # seconds
+# Paying runs the webhook in the live server's threads while the test reads: on PostgreSQL,
+# as the integration tests of payments do (SQLite's shared in-memory test database is not
+# made for writers in several threads).
+PAYING = pytest.mark.postgres
 CARD = {"number": "4242424242424242", "exp_month": "12", "exp_year": "34", "cvc": "123"}
 
 
@@ -91,6 +95,7 @@ def paying(localstripe, live_server, settings, eager_tasks):
     return localstripe
 
 
+@PAYING
 def test_a_seat_is_booked_and_paid_by_keyboard_alone(browser, live_server, paying):
     SessionFactory.create(
         offering__title="Burnout and Recovery", offering__price_cents=18000, capacity=8
@@ -115,6 +120,7 @@ def test_a_seat_is_booked_and_paid_by_keyboard_alone(browser, live_server, payin
     axe_check(browser)
 
 
+@PAYING
 def test_a_declined_card_is_told_kindly_and_the_seat_stays_held(browser, live_server, paying):
     session = SessionFactory.create(offering__price_cents=18000)
     booking = EnrollmentFactory.create(session=session, status=Enrollment.Status.PENDING_PAYMENT)
@@ -129,6 +135,7 @@ def test_a_declined_card_is_told_kindly_and_the_seat_stays_held(browser, live_se
     assert booking.status == Enrollment.Status.PENDING_PAYMENT
 
 
+@PAYING
 def test_a_card_that_asks_its_bank_is_approved_by_keyboard_and_confirmed(
     browser, live_server, paying
 ):
@@ -212,6 +219,7 @@ def test_a_message_reaches_the_practice_by_keyboard_alone(browser, live_server, 
     axe_check(browser)
 
 
+@PAYING
 def test_the_same_booking_in_dutch_is_paid_and_confirmed_in_dutch(browser_in, live_server, paying):
     browser = browser_in("nl")
     session = SessionFactory.create(
