@@ -72,12 +72,22 @@ def person_name(name: str) -> str:
     return name
 
 
-def request_language() -> str:
-    """The language of the request being answered (LocaleMiddleware: the page's switcher,
-    else Accept-Language), as one of LANGUAGES: what a booking or inquiry is kept in."""
+def active_language() -> str:
+    """The language active now, as one of LANGUAGES: a request's (LocaleMiddleware: the
+    page's switcher, else Accept-Language), or an email's (written in its person's)."""
     known = {code for code, _name in settings.LANGUAGES}
     spoken = (translation.get_language() or "").lower()
     for code in (spoken, spoken.split("-")[0]):
         if code in known:
             return code
     return str(settings.LANGUAGE_CODE)
+
+
+def language_field(help_text: str) -> serializers.ChoiceField:
+    """The `language` a booking or an inquiry is kept in: given, else the request's."""
+    return serializers.ChoiceField(
+        choices=settings.LANGUAGES,
+        default=active_language,
+        help_text=f"{help_text} Left out: the request's (Accept-Language).",
+        error_messages={"invalid_choice": _("Please choose en (English) or nl (Dutch).")},
+    )

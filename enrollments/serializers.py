@@ -14,7 +14,7 @@ from rest_framework import serializers
 from billing.models import Payment, Refund
 from billing.services.payments import payment_block
 from config.money import format_amount
-from config.text import person_name, request_language
+from config.text import language_field, person_name
 from enrollments.models import Enrollment
 from enrollments.services.cancellation import cancellation_terms
 from enrollments.services.roster import ParticipantInput
@@ -64,11 +64,8 @@ class EnrollmentCreateInput(serializers.Serializer[Any]):
     participants = ParticipantSerializer(many=True, required=False)
     join_waitlist = serializers.BooleanField(default=False)
     consent = serializers.BooleanField()
-    language = serializers.ChoiceField(
-        choices=settings.LANGUAGES,
-        default=request_language,
-        help_text="Every email about the booking is written in it; else Accept-Language's.",
-        error_messages={"invalid_choice": _("Please choose en (English) or nl (Dutch).")},
+    language = language_field(
+        "Every email about the booking is written in it; else Accept-Language's."
     )
 
     def validate_name(self, name: str) -> str:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.selectors import refundable_cents
 from billing.services.payments import CARD_ID, checkout_paid, payment_pay_by_card
 from billing.stripe_client import PaymentUnavailable
-from config.errors import Conflict, DomainError, InvalidInput, NotFound, TooMany
+from config.errors import Conflict, DomainError, InvalidInput, NotFound, TooMany, error_body
 from config.pages import error_summary, page_fields, page_not_found, page_throttled_answer
 from config.security_headers import stripe_js_url
 from config.throttling import client_address, page_throttled
@@ -225,10 +225,11 @@ def card_page(request: HttpRequest, paying: str) -> HttpResponse:
 
 
 def _pay_by_card(request: HttpRequest, enrollment: Enrollment) -> JsonResponse:
+    """pay.js's card answer, refused in the API's error shape (config.errors.error_body)."""
     if wait := page_throttled(request, "booking-changes"):
-        answer = {"code": "throttled", "message": str(TooMany.message)}
-        return JsonResponse(answer, status=429, headers={"Retry-After": str(int(wait))})
-    invalid = JsonResponse({"code": "invalid", "message": str(InvalidInput.message)}, status=400)
+        throttled = error_body(TooMany.code, TooMany.message)
+        return JsonResponse(throttled, status=429, headers={"Retry-After": str(int(wait))})
+    invalid = JsonResponse(error_body(InvalidInput.code, InvalidInput.message), status=400)
     if len(request.body) > CARD_ANSWER_BYTES:
         return invalid
     try:
@@ -242,9 +243,8 @@ def _pay_by_card(request: HttpRequest, enrollment: Enrollment) -> JsonResponse:
         payment = holds.enrollment_pay(enrollment_id=enrollment.pk)
         attempt = payment_pay_by_card(payment=payment, card=card)
     except DomainError as error:
-        return JsonResponse(
-            {"code": error.code, "message": str(error.message)}, status=error.status
-        )
+        refused = error_body(error.code, error.message, error.fields)
+        return JsonResponse(refused, status=error.status)
     return JsonResponse(
         {
             "status": attempt.status,

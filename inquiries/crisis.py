@@ -44,7 +44,8 @@ import re
 import unicodedata
 
 from django.conf import settings
-from django.utils.translation import get_language
+
+from config.text import active_language
 
 CRISIS_PHRASES: tuple[str, ...] = (
     # Suicide, in the writer's own words.
@@ -374,7 +375,7 @@ def normalise(text: str) -> list[str]:
 
 def support_text() -> str:
     """The crisis resources for the active language: Dutch ones (113, 112) for Dutch."""
-    if (get_language() or "").split("-")[0] == "nl":
+    if active_language() == "nl":
         return settings.CRISIS_SUPPORT_TEXT_NL
     return settings.CRISIS_SUPPORT_TEXT
 

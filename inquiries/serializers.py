@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 from rest_framework import serializers
 
-from config.text import person_name, request_language
+from config.text import language_field, person_name
 from inquiries import crisis
 from inquiries.models import Inquiry
 from workshops.models import Offering
@@ -167,12 +167,7 @@ class InquiryInput(serializers.Serializer[Any]):
     )
     # The honeypot: hidden from people, so only software fills it in.
     website = serializers.CharField(required=False, allow_blank=True, trim_whitespace=True)
-    language = serializers.ChoiceField(
-        choices=settings.LANGUAGES,
-        default=request_language,
-        help_text="Our reply is written in it; else Accept-Language's.",
-        error_messages={"invalid_choice": _("Please choose en (English) or nl (Dutch).")},
-    )
+    language = language_field("Our reply is written in it.")
 
     def validate_name(self, name: str) -> str:
         # Our reply starts with the name; a link there would turn it into someone's spam.

@@ -7,8 +7,9 @@ moved in place (DESIGN.md).
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
+
+from config.text import active_language
 
 
 class SurveyTemplate(models.Model):
@@ -102,8 +103,7 @@ class SurveyQuestion(models.Model):
         """The question in the reader's language: as the practice wrote it in Dutch
         (`text_nl`), else from the catalog (the default template's questions are there,
         DEFAULT_QUESTION_TEXTS), else as written."""
-        language = (translation.get_language() or "").split("-")[0]
-        return str(getattr(self, f"text_{language}", "") or gettext(self.text))
+        return str(getattr(self, f"text_{active_language()}", "") or gettext(self.text))
 
     def clean(self) -> None:
         choices = self.choices or []

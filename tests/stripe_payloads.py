@@ -121,6 +121,31 @@ def event(event_type: str, obj: dict[str, Any], *, event_id: str | None = None) 
     }
 
 
+def payment_succeeded(payment: Any) -> dict[str, Any]:
+    """Stripe's `payment_intent.succeeded` for one of our Payment rows."""
+    return event(
+        "payment_intent.succeeded",
+        payment_intent(
+            amount=payment.amount_cents,
+            status="succeeded",
+            intent_id=payment.stripe_payment_intent_id,
+            reference=payment.payable_reference,
+        ),
+    )
+
+
+def charge_refunded(payment: Any, refunds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stripe's `charge.refunded` for the charge of one of our Payment rows."""
+    return event(
+        "charge.refunded",
+        charge(
+            amount=payment.amount_cents,
+            payment_intent_id=str(payment.stripe_payment_intent_id),
+            refunds=refunds,
+        ),
+    )
+
+
 def signature(payload: bytes, *, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:
     timestamp = int(time.time()) if at is None else at
     signed = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)

@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from config.text import active_language
 
 
 def known_zone(name: str) -> zoneinfo.ZoneInfo:
@@ -130,8 +131,7 @@ class Offering(models.Model):
     def in_language(self, field: str) -> str:
         """`field` ("title", "summary", "description") in the active language, where the
         practice wrote it in that language; else as written."""
-        language = (translation.get_language() or "").split("-")[0]
-        return str(getattr(self, f"{field}_{language}", "") or getattr(self, field))
+        return str(getattr(self, f"{field}_{active_language()}", "") or getattr(self, field))
 
     @property
     def shown_title(self) -> str:

@@ -21,7 +21,7 @@ from enrollments.services.cancellation import enrollment_cancel
 from outbox.models import OutgoingMail, PracticeAlert
 from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
-from tests.stripe_payloads import charge, delivery, event, form, refund
+from tests.stripe_payloads import charge_refunded, delivery, event, form, refund
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings", "eager_tasks")]
 
@@ -89,16 +89,7 @@ def test_a_refund_whose_answer_was_lost_is_found_by_charge_refunded(stripe_answe
     assert (ours.status, ours.stripe_refund_id) == (Refund.Status.PENDING, None)
     told = mails_to(booking.email, "enrollment_cancelled")
 
-    send(
-        event(
-            "charge.refunded",
-            charge(
-                amount=payment.amount_cents,
-                payment_intent_id=str(payment.stripe_payment_intent_id),
-                refunds=[made],
-            ),
-        )
-    )
+    send(charge_refunded(payment, [made]))
 
     ours.refresh_from_db()
     assert Refund.objects.count() == 1  # not recorded twice
@@ -109,16 +100,7 @@ def test_a_refund_whose_answer_was_lost_is_found_by_charge_refunded(stripe_answe
 
 def test_the_hourly_reconcile_retrying_a_refund_trips_no_constraint(stripe_answers, send):
     _booking, payment, made = cancelled_with_refund(stripe_answers, lost=True)
-    send(
-        event(
-            "charge.refunded",
-            charge(
-                amount=payment.amount_cents,
-                payment_intent_id=str(payment.stripe_payment_intent_id),
-                refunds=[made],
-            ),
-        )
-    )
+    send(charge_refunded(payment, [made]))
     # A row made from an event before refunds carried our id: the same refund, told twice.
     Refund.objects.filter(pk=Refund.objects.get().pk).update(
         status=Refund.Status.PENDING, stripe_refund_id=None
@@ -180,16 +162,7 @@ def test_a_refund_that_fails_later_is_told_once(stripe_answers, send):
 def test_a_failed_refund_listed_by_charge_refunded_is_told_too(stripe_answers, send):
     booking, payment, made = cancelled_with_refund(stripe_answers, status="pending")
 
-    send(
-        event(
-            "charge.refunded",
-            charge(
-                amount=payment.amount_cents,
-                payment_intent_id=str(payment.stripe_payment_intent_id),
-                refunds=[{**made, "status": "failed"}],
-            ),
-        )
-    )
+    send(charge_refunded(payment, [{**made, "status": "failed"}]))
 
     assert Refund.objects.get().status == Refund.Status.FAILED
     assert mails_to(booking.email, "refund_delayed") == 1

@@ -14,11 +14,12 @@ from enrollments.models import Enrollment
 from outbox.models import OutgoingMail
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
 from tests.stripe_payloads import (
-    charge,
+    charge_refunded,
     checkout_session,
     delivery,
     event,
     payment_intent,
+    payment_succeeded,
     refund,
     signature,
 )
@@ -48,22 +49,10 @@ def held(**changes):
     return enrollment, payment
 
 
-def succeeded(payment):
-    return event(
-        "payment_intent.succeeded",
-        payment_intent(
-            amount=payment.amount_cents,
-            status="succeeded",
-            intent_id=payment.stripe_payment_intent_id,
-            reference=payment.payable_reference,
-        ),
-    )
-
-
 def test_a_payment_confirms_the_held_seat_and_sends_confirmations(send, mailoutbox):
     enrollment, payment = held()
 
-    response = send(succeeded(payment))
+    response = send(payment_succeeded(payment))
 
     assert response.status_code == HTTPStatus.OK
     enrollment.refresh_from_db()
@@ -78,7 +67,7 @@ def test_a_payment_confirms_the_held_seat_and_sends_confirmations(send, mailoutb
 
 def test_a_forged_signature_is_400_and_stores_nothing(api):
     _, payment = held()
-    payload, _ = delivery(succeeded(payment))
+    payload, _ = delivery(payment_succeeded(payment))
 
     response = api.generic(
         "POST",
@@ -97,7 +86,7 @@ def test_a_forged_signature_is_400_and_stores_nothing(api):
 def test_a_stale_signature_is_400_and_stores_nothing(send):
     _, payment = held()
 
-    response = send(succeeded(payment), at=int(time.time()) - 3600)
+    response = send(payment_succeeded(payment), at=int(time.time()) - 3600)
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert StripeEvent.objects.count() == 0
@@ -129,7 +118,7 @@ def test_a_signed_body_that_is_not_an_event_is_400(api):
 
 def test_a_duplicate_delivery_is_applied_once(send, mailoutbox):
     _enrollment, payment = held()
-    body = succeeded(payment)
+    body = payment_succeeded(payment)
 
     first, second = send(body), send(body)
 
@@ -142,8 +131,8 @@ def test_a_duplicate_delivery_is_applied_once(send, mailoutbox):
 def test_the_same_payment_reported_by_two_events_is_applied_once(send):
     _enrollment, payment = held()
 
-    send(succeeded(payment))
-    send(succeeded(payment))  # a different event id, same payment
+    send(payment_succeeded(payment))
+    send(payment_succeeded(payment))  # a different event id, same payment
 
     assert StripeEvent.objects.count() == 2
     assert [e.result for e in StripeEvent.objects.order_by("id")] == [
@@ -164,7 +153,7 @@ def test_a_failure_reported_after_the_success_changes_nothing(send):
         ),
     )
 
-    send(succeeded(payment))
+    send(payment_succeeded(payment))
     send(failed)
 
     enrollment.refresh_from_db()
@@ -229,7 +218,7 @@ def test_a_late_payment_with_a_free_seat_is_confirmed(send):
         status=Enrollment.Status.EXPIRED, hold_expires_at=timezone.now() - timedelta(minutes=5)
     )
 
-    send(succeeded(payment))
+    send(payment_succeeded(payment))
 
     assert Enrollment.objects.get(pk=enrollment.pk).status == Enrollment.Status.CONFIRMED
     assert StripeEvent.objects.get().result == "confirmed after the hold lapsed"
@@ -245,7 +234,7 @@ def test_a_late_payment_without_a_free_seat_is_refunded_and_the_person_told(
     )
     EnrollmentFactory.create(session=session)  # the seat went to someone else meanwhile
 
-    send(succeeded(payment))
+    send(payment_succeeded(payment))
 
     enrollment.refresh_from_db()
     assert enrollment.status == Enrollment.Status.REFUNDED
@@ -263,7 +252,7 @@ def test_a_payment_after_the_hold_lapsed_but_before_the_job_ran_still_fits(send)
         session=session, hold_expires_at=timezone.now() - timedelta(seconds=5)
     )
 
-    send(succeeded(payment))
+    send(payment_succeeded(payment))
 
     assert Enrollment.objects.get(pk=enrollment.pk).status == Enrollment.Status.CONFIRMED
 
@@ -273,7 +262,7 @@ def test_a_second_payment_for_a_confirmed_booking_is_refunded(send, stripe_refun
     PaymentFactory.create(enrollment=enrollment)
     extra = PaymentFactory.create(enrollment=enrollment, status=Payment.Status.PENDING)
 
-    send(succeeded(extra))
+    send(payment_succeeded(extra))
 
     assert Refund.objects.get().reason == Refund.Reason.DUPLICATE
     assert Enrollment.objects.get().status == Enrollment.Status.CONFIRMED
@@ -283,7 +272,7 @@ def test_a_payment_for_a_booking_cancelled_meanwhile_is_refunded(send, stripe_re
     enrollment, payment = held()
     Enrollment.objects.filter(pk=enrollment.pk).update(status=Enrollment.Status.CANCELLED)
 
-    send(succeeded(payment))
+    send(payment_succeeded(payment))
 
     assert Refund.objects.get().reason == Refund.Reason.CANCELLATION
     assert Enrollment.objects.get().status == Enrollment.Status.CANCELLED
@@ -362,14 +351,7 @@ def test_a_refund_made_in_stripes_dashboard_is_recorded_and_frees_the_seat(send,
     waiting = EnrollmentFactory.create(session=session, status=Enrollment.Status.WAITLISTED)
     intent_id = str(payment.stripe_payment_intent_id)
     made = refund(amount=payment.amount_cents, payment_intent_id=intent_id)
-    body = event(
-        "charge.refunded",
-        charge(
-            amount=payment.amount_cents,
-            payment_intent_id=intent_id,
-            refunds=[made],
-        ),
-    )
+    body = charge_refunded(payment, [made])
 
     send(body)
     send({**body, "id": "evt_test_replayed"})
@@ -383,7 +365,7 @@ def test_a_refund_made_in_stripes_dashboard_is_recorded_and_frees_the_seat(send,
 def test_events_are_stored_before_they_are_applied(api):
     # With no worker (and no on-commit run), the event waits, stored, for the sweep.
     _, payment = held()
-    payload, header = delivery(succeeded(payment))
+    payload, header = delivery(payment_succeeded(payment))
 
     api.generic("POST", URL, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header)
 

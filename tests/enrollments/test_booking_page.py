@@ -17,7 +17,7 @@ from enrollments.services.cancellation import enrollment_cancel
 from outbox.models import OutgoingMail
 from tests.conftest import STRIPE_TEST_BASE
 from tests.factories import EnrollmentFactory, PaymentFactory, SessionFactory
-from tests.inquiries.test_contact_page import field_errors
+from tests.pages import field_errors
 from tests.stripe_payloads import checkout_session, form
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from inquiries.models import Inquiry
 from outbox.models import OutgoingMail
 from tests.factories import OfferingFactory
+from tests.pages import field_errors
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
@@ -26,19 +27,6 @@ def form(**fields):
         "consent": "yes",
         **fields,
     }
-
-
-def field_errors(page: str, field_id: str) -> list[str]:
-    """The errors tied to a field by its aria-describedby."""
-    tag = re.search(rf'<(?:input|textarea|select)[^>]*id="{field_id}"[^>]*>', page)
-    assert tag, f"no field {field_id}"
-    described = re.search(r'aria-describedby="([^"]*)"', tag.group(0))
-    ids = described.group(1).split() if described else []
-    return [
-        re.search(rf'id="{i}">([^<]*)<', page).group(1)  # type: ignore[union-attr]
-        for i in ids
-        if "error" in i
-    ]
 
 
 def test_the_form_opens_on_what_the_link_was_about(client):

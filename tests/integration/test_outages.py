@@ -31,7 +31,7 @@ from tests.factories import (
     SurveyInvitationFactory,
 )
 from tests.stand_ins import wait_until
-from tests.stripe_payloads import delivery, event, payment_intent
+from tests.stripe_payloads import delivery, payment_succeeded
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.usefixtures("stripe_settings")]
 
@@ -54,15 +54,7 @@ def every_public_request(api):
     invitation = SurveyInvitationFactory.create()
     held = EnrollmentFactory.create(status=Enrollment.Status.PENDING_PAYMENT)
     payment = PaymentFactory.create(enrollment=held, status=Payment.Status.PENDING)
-    succeeded = event(
-        "payment_intent.succeeded",
-        payment_intent(
-            amount=payment.amount_cents,
-            status="succeeded",
-            intent_id=payment.stripe_payment_intent_id,
-            reference=held.reference,
-        ),
-    )
+    succeeded = payment_succeeded(payment)
     payload, signature = delivery(succeeded)
     calls = {
         "inquiry": lambda: api.post(
