@@ -8,10 +8,14 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from billing.privacy import StripePayloads
-        from config import privacy
+        from billing.events import PaymentSucceeded
+        from billing.privacy import Invoices, StripePayloads
+        from billing.services.invoice_payments import on_payment_succeeded
+        from config import events, privacy
 
+        events.subscribe(PaymentSucceeded, on_payment_succeeded)
         privacy.register(StripePayloads())
+        privacy.register(Invoices())
         privacy.keep_on_purpose(
             "invoices",
             "Invoices and credit notes are kept for "

@@ -71,3 +71,22 @@ class RefundFailed(PaymentEvent):
 
     refund_id: int
     amount_cents: int
+
+
+@dataclass(frozen=True)
+class InvoiceIssued(Event):
+    """An invoice or credit note was issued (its PDF is rendered on request, after commit)."""
+
+    invoice_id: int
+    kind: str
+    payable_type: str
+    payable_id: int | None
+
+
+@dataclass(frozen=True)
+class InvoicePaid(Event):
+    """Everything an invoice asked for has come in (by card, by transfer, or in parts)."""
+
+    invoice_id: int
+    payable_type: str
+    payable_id: int | None

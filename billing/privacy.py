@@ -1,4 +1,5 @@
-"""Billing's personal data: what Stripe's event payloads say of the payer (name, address).
+"""Billing's personal data: what Stripe's event payloads say of the payer (name, address),
+and the buyer on invoices and credit notes, kept as long as the law asks of bookkeeping.
 
 Payments and refunds themselves hold our references and Stripe's ids, never a name.
 """
@@ -13,7 +14,15 @@ from django.conf import settings
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 
-from billing.models import Payment, Refund, StripeEvent
+from billing.models import (
+    Invoice,
+    InvoiceLine,
+    InvoicePayment,
+    InvoiceSeries,
+    Payment,
+    Refund,
+    StripeEvent,
+)
 from config.privacy import Fields, PersonsRecords, declare_free, declare_history_free
 
 
@@ -78,6 +87,56 @@ class StripePayloads:
         ]
 
 
+BUYER_FIELDS = (
+    "buyer_name",
+    "buyer_email",
+    "buyer_company",
+    "buyer_address",
+    "buyer_postal_code",
+    "buyer_city",
+    "buyer_vat_id",
+    "po_number",
+)
+
+
+class Invoices:
+    """Invoices and credit notes outlive personal data: `INVOICE_RETENTION_YEARS` after
+    issue their buyer is emptied; before that erasure leaves them (the report says why,
+    `keep_on_purpose`), and the person's export holds them."""
+
+    kind = "invoices"
+    fields: Fields = {Invoice: BUYER_FIELDS}
+
+    def purge(self, *, now: datetime) -> int:
+        cutoff = now.replace(year=now.year - settings.INVOICE_RETENTION_YEARS)
+        old = Invoice.objects.filter(issued_at__lt=cutoff, anonymized_at=None)
+        return old.update(**dict.fromkeys(BUYER_FIELDS, ""), anonymized_at=now)
+
+    def records_of(self, email: str) -> list[Any]:
+        return list(Invoice.objects.filter(buyer_email__iexact=email))
+
+    def contexts_of(self, records: list[Any]) -> list[Any]:
+        return []
+
+    def erase(self, *, email: str, records: PersonsRecords, now: datetime, by: Any) -> int:
+        return 0  # the legal record: kept on purpose until its retention ends
+
+    def export(self, *, email: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "number": invoice.number,
+                "kind": invoice.kind,
+                "issued_at": invoice.issued_at.isoformat(),
+                "buyer": {
+                    name.removeprefix("buyer_"): getattr(invoice, name) for name in BUYER_FIELDS
+                },
+                "total": invoice.total_cents,
+                "currency": invoice.currency,
+            }
+            for invoice in Invoice.objects.filter(buyer_email__iexact=email).order_by("issued_at")
+        ]
+
+
 declare_free(StripeEvent, "stripe_id", "type", why="Stripe's event id and type")
 declare_free(StripeEvent, "result", why="what applying the event did, in our words")
 declare_free(
@@ -95,3 +154,20 @@ declare_free(Refund, "currency", why="an ISO 4217 code")
 declare_free(Refund, "stripe_refund_id", why="Stripe's id for the refund")
 declare_free(Refund, "last_error", why="Stripe's word on a refund that failed")
 declare_history_free(Payment, Refund)
+declare_free(Invoice, "number", "token", "payable_reference", why="our numbers and references")
+declare_free(Invoice, "kind", "status", "language", "currency", why="one of our codes")
+declare_free(
+    Invoice,
+    "seller_name",
+    "seller_address",
+    "seller_country",
+    "seller_vat_id",
+    why="the practice itself, as the invoice names it",
+)
+declare_free(Invoice, "buyer_country", why="an ISO 3166 code, no one's by itself")
+declare_free(Invoice, "reason", "notes", why="our words: the legal notes and terms, why credited")
+declare_free(InvoiceLine, "description", "tax_note", why="what was sold, in the catalog's words")
+declare_free(InvoicePayment, "method", why="one of our codes")
+declare_free(InvoicePayment, "reference", why="a bank's or Stripe's reference for the payment")
+declare_free(InvoiceSeries, "key", why="the name of a number series")
+declare_history_free(Invoice, InvoicePayment)

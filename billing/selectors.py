@@ -1,9 +1,13 @@
 """Reads of payments and refunds, by what they pay for."""
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Model, QuerySet, Sum
+from datetime import datetime
 
-from billing.models import Payment, Refund
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case, Model, QuerySet, Sum, When
+from django.db.models.expressions import OrderBy
+
+from billing.models import Invoice, Payment, Refund
+from config.errors import NotFound
 
 
 def payable_type(payment: Payment) -> str:
@@ -37,3 +41,43 @@ def refunded_cents(payable: Model) -> int:
 
 def refundable_cents(payable: Model) -> int:
     return paid_cents(payable) - refunded_cents(payable)
+
+
+def invoices_of(payable: Model) -> QuerySet[Invoice]:
+    """The invoices and credit notes issued for what was billed (a booking)."""
+    return Invoice.objects.filter(
+        payable_type=ContentType.objects.get_for_model(payable), payable_id=payable.pk
+    )
+
+
+def overdue_first(*, now: datetime) -> tuple[OrderBy | str, ...]:
+    """An ordering: open invoices past their due date first (the oldest due first), then
+    the rest, newest first."""
+    overdue = Case(
+        When(kind=Invoice.Kind.INVOICE, status=Invoice.Status.OPEN, due_at__lt=now, then=0),
+        default=1,
+    )
+    return (overdue.asc(), "due_at", "-issued_at", "-pk")
+
+
+def invoice_by_token(token: str) -> Invoice:
+    """The invoice behind a secret link; an unknown or anonymized one is not found."""
+    invoice = (
+        Invoice.objects.select_related("refers_to")
+        .prefetch_related("lines", "credit_notes")
+        .filter(token=token, anonymized_at=None)
+        .first()
+    )
+    if invoice is None:
+        raise NotFound()
+    return invoice
+
+
+def invoice_paying_at_checkout(session_id: str, *, since: datetime) -> Invoice | None:
+    """The invoice whose payment is the Checkout Session `session_id`, started since then."""
+    payment = Payment.objects.filter(
+        stripe_checkout_session_id=session_id,
+        created_at__gte=since,
+        payable_type=ContentType.objects.get_for_model(Invoice),
+    ).first()
+    return Invoice.objects.filter(pk=payment.payable_id).first() if payment else None

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from billing.services import payments, refunds, stripe_events
+from billing.services import invoices, payments, refunds, stripe_events
 
 
 @shared_task(name="billing.process_stripe_event")
@@ -23,3 +23,8 @@ def submit_refund(refund_id: int) -> None:
 @shared_task(name="billing.cancel_payment")
 def cancel_payment(payment_id: int) -> None:
     payments.payment_cancel_at_stripe(payment_id=payment_id)
+
+
+@shared_task(name="billing.send_invoice_reminders")
+def send_invoice_reminders() -> dict[str, int]:
+    return invoices.invoices_remind()

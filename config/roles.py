@@ -51,12 +51,16 @@ ROLES: dict[str, str | list[str]] = {
         "outbox.view_practicealert",
         "billing.view_payment",
         "billing.view_refund",
+        "billing.view_invoice",
     ],
     # Money: payments, refunds and what Stripe said; never what people wrote.
     BOOKKEEPER: [
         "billing.view_payment",
         "billing.view_refund",
         "billing.view_stripeevent",
+        "billing.view_invoice",
+        "billing.issue_invoice",
+        "billing.mark_invoice_paid",
         "enrollments.view_enrollment",
         "enrollments.refund_enrollment",
         "outbox.view_practicealert",

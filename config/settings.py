@@ -4,6 +4,7 @@ Embedded defaults (SQLite, kombu's filesystem broker, console email) need no ser
 production secrets have no default, so a missing one fails loudly at start.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import django_stubs_ext
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_countries",
     # Regard's own apps, lowest layer first (DESIGN.md, the dependency rule).
     "outbox",
     "workshops",
@@ -220,6 +222,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=7, minute=0),  # daily, before the practice's day (UTC)
         "options": {"expires": 3600},
     },
+    "send-invoice-reminders": {
+        "task": "billing.send_invoice_reminders",
+        "schedule": crontab(hour=8, minute=5),  # daily, in office hours (UTC)
+        "options": {"expires": 3600},
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -303,6 +310,43 @@ PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=7
 STRIPE_EVENT_PAYLOAD_DAYS = env.int("STRIPE_EVENT_PAYLOAD_DAYS", default=30)
 # Kept longer than personal data, by law: what erasure leaves in place says so.
 INVOICE_RETENTION_YEARS = env.int("INVOICE_RETENTION_YEARS", default=7)
+
+# --- Invoices and tax (DESIGN.md, Organizations, proposals, invoices) ---------------------
+# The seller on every invoice, as the law asks it to be named.
+PRACTICE_ADDRESS = env.str("PRACTICE_ADDRESS", default="Keizersgracht 1\n1015 AA Amsterdam")
+PRACTICE_VAT_ID = env.str("PRACTICE_VAT_ID", default="")
+PRACTICE_COUNTRY = env.str("PRACTICE_COUNTRY", default="NL").upper()
+# Where an invoice says to pay by bank transfer; empty leaves the line out.
+PRACTICE_IBAN = env.str("PRACTICE_IBAN", default="")
+INVOICE_NUMBER_FORMAT = env.str("INVOICE_NUMBER_FORMAT", default="{year}-{n:05d}")
+CREDIT_NOTE_NUMBER_FORMAT = env.str("CREDIT_NOTE_NUMBER_FORMAT", default="{year}-C{n:05d}")
+for _name, _format in (
+    ("INVOICE_NUMBER_FORMAT", INVOICE_NUMBER_FORMAT),
+    ("CREDIT_NOTE_NUMBER_FORMAT", CREDIT_NOTE_NUMBER_FORMAT),
+):
+    try:
+        _format.format(year=2026, n=1)
+    except (KeyError, IndexError, ValueError) as _error:
+        raise ImproperlyConfigured(f"{_name} may use {{year}} and {{n}} only.") from _error
+INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=30)
+# A kind reminder on the due date, and this many days after it.
+INVOICE_REMINDER_DAYS_AFTER = env.int("INVOICE_REMINDER_DAYS_AFTER", default=14)
+# Percent, for offerings that name no rate of their own.
+try:
+    DEFAULT_TAX_RATE = Decimal(env.str("DEFAULT_TAX_RATE", default="0"))
+except ArithmeticError as _error:
+    raise ImproperlyConfigured("DEFAULT_TAX_RATE is a percentage, such as 21 or 9.5.") from _error
+PRICES_INCLUDE_TAX = env.bool("PRICES_INCLUDE_TAX", default=True)
+TAX_EXEMPT_NOTE = env.str(
+    "TAX_EXEMPT_NOTE",
+    default="VAT exempt: professional education (article 11, paragraph 1, under o, Wet OB 1968).",
+)
+REVERSE_CHARGE_NOTE = env.str(
+    "REVERSE_CHARGE_NOTE",
+    default=(
+        "VAT reverse charged: the buyer accounts for the VAT (article 196, Directive 2006/112/EC)."
+    ),
+)
 
 # --- HTTP security ------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)

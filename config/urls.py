@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("enrollments.page_urls")),
     path("", include("inquiries.page_urls")),
     path("", include("surveys.page_urls")),
+    path("", include("billing.page_urls")),
     path("privacy/", pages.privacy, name="privacy"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -12,6 +12,7 @@ urlpatterns = [
         name="booking-participants",
     ),
     path("enrollments/<str:token>/pay/", views.booking_pay, name="booking-pay"),
+    path("enrollments/<str:token>/business/", views.booking_business, name="booking-business"),
     path("payments/card/<str:paying>/", views.card_page, name="card-page"),
     path("payments/checkout/cancelled/", views.checkout_cancelled, name="checkout-cancelled"),
     path("payments/checkout/<str:session_id>/", views.checkout_returned, name="checkout-returned"),

@@ -1,7 +1,6 @@
 """Booking from a page (a session's booking form), the booking's own page for people who
 follow the link in our emails, and the way back from Stripe's Checkout page."""
 
-import json
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import timedelta
@@ -19,11 +18,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.selectors import refundable_cents
-from billing.services.payments import CARD_ID, checkout_paid, payment_pay_by_card
+from billing.selectors import invoice_paying_at_checkout, refundable_cents
+from billing.serializers import BillingInput
+from billing.services.payments import checkout_paid, payment_pay_by_card
 from billing.stripe_client import PaymentUnavailable
-from config.errors import Conflict, DomainError, InvalidInput, NotFound, TooMany, error_body
-from config.pages import error_summary, page_fields, page_not_found, page_throttled_answer
+from billing.views import card_answer
+from config.errors import Conflict, DomainError, NotFound, error_body
+from config.pages import (
+    PageField,
+    error_summary,
+    page_fields,
+    page_not_found,
+    page_throttled_answer,
+)
 from config.security_headers import stripe_js_url
 from config.throttling import client_address, page_throttled
 from enrollments import selectors
@@ -34,7 +41,8 @@ from enrollments.serializers import (
     EnrollmentOutput,
     ParticipantsReplaceInput,
 )
-from enrollments.services import cancellation, holds, roster
+from enrollments.services import cancellation, holds, receipts, roster
+from enrollments.services.receipts import receipt_of
 from enrollments.services.seats import SessionFull
 from workshops.calendar import describe_when
 from workshops.models import Session
@@ -72,14 +80,23 @@ def booking(request: HttpRequest, token: str) -> HttpResponse:
     return _booking_page(request, enrollment, rows)
 
 
+BUSINESS_FIELDS = ["company", "address", "postal_code", "city", "country", "vat_id"]
+
+
 def _booking_page(
     request: HttpRequest,
     enrollment: Enrollment,
     rows: list[ParticipantRow],
     summary: list[tuple[str, str]] | None = None,
     status: int = 200,
+    business: dict[str, PageField] | None = None,
+    business_summary: list[tuple[str, str]] | None = None,
 ) -> HttpResponse:
     now = timezone.now()
+    receipt = receipt_of(enrollment)
+    if business is None and receipt is not None:
+        given = {name: getattr(receipt, f"buyer_{name}") for name in BUSINESS_FIELDS}
+        business = page_fields(BUSINESS_FIELDS, given, {})
     return render(
         request,
         "pages/booking.html",
@@ -94,9 +111,51 @@ def _booking_page(
             "roster_open": roster.roster_open(enrollment, now=now),
             "rows": rows,
             "summary": summary or [],
+            "receipt": receipt,
+            "business": business,
+            "business_summary": business_summary or [],
         },
         status=status,
     )
+
+
+@never_cache
+@require_POST
+def booking_business(request: HttpRequest, token: str) -> HttpResponse:
+    """A business buyer adds its company, address and VAT ID to the receipt: a credit note
+    and a corrected invoice are issued (never an edit), and emailed."""
+    if wait := page_throttled(request, "booking-changes"):
+        return page_throttled_answer(request, wait)
+    try:
+        enrollment = selectors.enrollment_by_token(token)
+    except NotFound as error:
+        return page_not_found(request, error)
+    if receipt_of(enrollment) is None:
+        messages.error(request, _("This booking has no receipt to add details to yet."))
+        return redirect("booking", token=token)
+    typed = {name: request.POST.get(name, "").strip() for name in BUSINESS_FIELDS}
+    data = BillingInput(data=typed)
+    named = list(enrollment.participants.order_by("pk"))
+    rows = [
+        ParticipantRow(i, named[i].name, named[i].email) if i < len(named) else ParticipantRow(i)
+        for i in range(enrollment.seats)
+    ]
+    if not data.is_valid():
+        fields = page_fields(BUSINESS_FIELDS, typed, data.errors)
+        summary = error_summary(fields, data.errors)
+        return _booking_page(
+            request, enrollment, rows, status=400, business=fields, business_summary=summary
+        )
+    try:
+        receipts.receipt_add_business(enrollment=enrollment, **data.validated_data)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("booking", token=token)
+    messages.success(
+        request,
+        _("Thank you: we've made out a corrected invoice with these details and emailed it."),
+    )
+    return redirect(reverse("booking", args=[token]) + "#receipt")
 
 
 @never_cache
@@ -184,8 +243,6 @@ def booking_pay(request: HttpRequest, token: str) -> HttpResponse:
 
 # The card page's key: the booking it pays for, signed; it opens that page and pays, no more.
 CARD_PAGE = "enrollments.card-page"
-# The most a card answer from pay.js can be: {"card": "<id>"}.
-CARD_ANSWER_BYTES = 512
 
 
 def _paying(paying: str) -> Enrollment:
@@ -226,19 +283,9 @@ def card_page(request: HttpRequest, paying: str) -> HttpResponse:
 
 def _pay_by_card(request: HttpRequest, enrollment: Enrollment) -> JsonResponse:
     """pay.js's card answer, refused in the API's error shape (config.errors.error_body)."""
-    if wait := page_throttled(request, "booking-changes"):
-        throttled = error_body(TooMany.code, TooMany.message)
-        return JsonResponse(throttled, status=429, headers={"Retry-After": str(int(wait))})
-    invalid = JsonResponse(error_body(InvalidInput.code, InvalidInput.message), status=400)
-    if len(request.body) > CARD_ANSWER_BYTES:
-        return invalid
-    try:
-        answer = json.loads(request.body or b"{}")
-    except (ValueError, RecursionError):
-        return invalid
-    card = answer.get("card") if isinstance(answer, dict) else None
-    if not isinstance(card, str) or not CARD_ID.fullmatch(card):
-        return invalid  # checked before anything is asked of Stripe
+    card = card_answer(request)
+    if isinstance(card, JsonResponse):
+        return card
     try:
         payment = holds.enrollment_pay(enrollment_id=enrollment.pk)
         attempt = payment_pay_by_card(payment=payment, card=card)
@@ -265,12 +312,19 @@ CHECKOUT_RETURN = timedelta(hours=2)
 def checkout_returned(request: HttpRequest, session_id: str) -> HttpResponse:
     """Stripe sends the person back here with the Checkout Session's id, not the booking's
     secret link: to their booking page, if they paid there a moment ago."""
-    booking = selectors.booking_paying_at_checkout(
-        session_id, since=timezone.now() - CHECKOUT_RETURN
+    since = timezone.now() - CHECKOUT_RETURN
+    booking = selectors.booking_paying_at_checkout(session_id, since=since)
+    invoice = None if booking else invoice_paying_at_checkout(session_id, since=since)
+    page = (
+        reverse("booking", args=[booking.token])
+        if booking
+        else reverse("invoice", args=[invoice.token])
+        if invoice
+        else None
     )
-    if booking is None or not checkout_paid(session_id=session_id):
+    if page is None or not checkout_paid(session_id=session_id):
         return render(request, "pages/checkout_returned.html")
-    return redirect(reverse("booking", args=[booking.token]) + "?paid=1")
+    return redirect(page + "?paid=1")
 
 
 @never_cache

@@ -26,6 +26,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from billing.models import StripeEvent
+from billing.privacy import BUYER_FIELDS
+from billing.services.invoices import BilledLine, Buyer, invoice_issue
+from billing.tax import TaxRule
 from config import privacy
 from config.references import new_token
 from enrollments.models import Enrollment, IdempotencyKey, Participant
@@ -144,7 +147,40 @@ def live(marker: str) -> str:
         status_code=201,
         response={"reference": booking.reference, "token": booking.token, "note": marker},
     )
+    invoice_issue(  # the receipt: kept, by law, longer than the rest
+        buyer=Buyer(
+            name=f"Person {marker}",
+            email=email,
+            company=f"Clinic {marker}",
+            address=f"{marker} lane 1",
+            postal_code="1011 AB",
+            city="Amsterdam",
+            country="NL",
+            vat_id="",
+        ),
+        lines=[
+            BilledLine(description="A workshop", quantity=1, unit_price_cents=18000, tax=TaxRule())
+        ],
+        currency="EUR",
+        payable=booking,
+        reference=booking.reference,
+        po_number=f"PO {marker}",
+    )
     return email
+
+
+# Where a person stays on purpose, until INVOICE_RETENTION_YEARS: the buyer on invoices.
+ON_INVOICES = {
+    "billing.Invoice.buyer_name",
+    "billing.Invoice.buyer_email",
+    "billing.Invoice.buyer_company",
+    "billing.Invoice.buyer_address",
+    "billing.Invoice.po_number",
+}
+
+
+def outside_invoices(found: dict[str, int]) -> dict[str, int]:
+    return {field: rows for field, rows in found.items() if field not in ON_INVOICES}
 
 
 def traces(marker: str) -> dict[str, int]:
@@ -179,7 +215,9 @@ def test_a_life_leaves_traces_where_the_scan_looks():
         "outbox.OutgoingMail.to",
         "billing.StripeEvent.payload",
         "enrollments.IdempotencyKey.response",
+        *ON_INVOICES,
     } <= set(found)
+    assert {f"billing.Invoice.{name}" for name in BUYER_FIELDS} >= ON_INVOICES
 
 
 def test_the_purge_leaves_no_trace_of_anyone_past_retention():
@@ -189,10 +227,17 @@ def test_the_purge_leaves_no_trace_of_anyone_past_retention():
     with time_machine.travel(later, tick=False):
         purged = privacy.purge_all()
         again = privacy.purge_all()
+    assert set(traces("ada-7q")) == ON_INVOICES  # the law keeps the invoice longer
+    with time_machine.travel(
+        later.replace(year=later.year + settings.INVOICE_RETENTION_YEARS), tick=False
+    ):
+        purged_later = privacy.purge_all()
 
     assert traces("ada-7q") == {}
-    assert all(purged.values()), purged  # every kind had something to purge
-    assert not any(again.values()), again  # and once is enough
+    # Every kind had something to purge, and once is enough.
+    assert all(count for kind, count in purged.items() if kind != "invoices"), purged
+    assert purged_later["invoices"] == 1
+    assert not any(again.values()), again
 
 
 def test_the_purge_keeps_what_is_still_within_retention():
@@ -233,7 +278,8 @@ def test_erasing_one_person_leaves_no_trace_of_them_and_touches_nobody_else():
 
     erasure = privacy.erase_person(email=ada.upper())
 
-    assert traces("ada-7q") == {}
+    assert outside_invoices(traces("ada-7q")) == {}
+    assert set(traces("ada-7q")) == ON_INVOICES  # the legal record stays, and says so
     assert traces("bo-3k") == bo_before
     assert Enrollment.objects.filter(email__startswith="bo-3k").values().get() == bo_booking
     assert erasure.erased["bookings"] == 1
@@ -280,6 +326,7 @@ def test_the_export_hands_over_everything_of_one_person():
         "bookings": True,
         "payment events": True,
         "emails": True,
+        "invoices": True,
     }
     assert export["inquiries"][0]["notes"][0]["text"] == "Called ada-7q back."
 
@@ -297,7 +344,8 @@ def test_the_commands_erase_and_export_and_say_what_they_did():
     assert f"Would erase the personal data of {ada}:" in dry.getvalue()
     assert "  bookings: 1" in done.getvalue()
     assert "  invoices: kept." in done.getvalue()
-    assert traces("ada-7q") == {}
+    assert "invoices: 0" not in done.getvalue()
+    assert set(traces("ada-7q")) == ON_INVOICES
 
 
 def test_the_daily_task_purges_every_kind():
@@ -309,7 +357,7 @@ def test_the_daily_task_purges_every_kind():
     ):
         purge_expired_personal_data()
 
-    assert traces("ada-7q") == {}
+    assert set(traces("ada-7q")) == ON_INVOICES
 
 
 def test_nothing_is_written_to_an_erased_person():
@@ -320,7 +368,7 @@ def test_nothing_is_written_to_an_erased_person():
 
     queue_confirmations(booking)
 
-    assert traces("ada-7q") == {}
+    assert outside_invoices(traces("ada-7q")) == {}
 
 
 def booking_for_someone_else(purchaser: str, participant: str) -> None:

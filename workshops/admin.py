@@ -109,6 +109,7 @@ class OfferingAdmin(HistoryAdmin):
             "Format and price",
             {"fields": ["format", "duration_minutes", "price_cents", "currency", "ce_hours"]},
         ),
+        ("Tax", {"fields": ["tax_rate", "tax_exempt"]}),
         ("People and topics", {"fields": ["facilitators", "topics"]}),
         ("Publishing", {"fields": ["is_published"]}),
     ]

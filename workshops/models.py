@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -102,6 +102,21 @@ class Offering(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(0)],
+    )
+    # Its tax rule (DESIGN.md, Tax): whoever bills it hands billing the rule with each line.
+    tax_rate = models.DecimalField(
+        "tax rate (%)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Leave empty for the practice's default rate (DEFAULT_TAX_RATE).",
+    )
+    tax_exempt = models.BooleanField(
+        "exempt from VAT",
+        default=False,
+        help_text="Such as accredited professional education: invoices carry the legal note.",
     )
     topics = models.ManyToManyField(Topic, related_name="offerings", blank=True)
     facilitators = models.ManyToManyField(Facilitator, related_name="offerings", blank=True)

@@ -1,4 +1,6 @@
-"""Refunds: recorded inside the change that gives the money back, sent to Stripe after commit."""
+"""Refunds: recorded inside the change that gives the money back, sent to Stripe after commit.
+
+A refund of a payment an invoice holds is a credit note on that invoice, in the same change."""
 
 import logging
 from collections.abc import Iterable
@@ -13,6 +15,7 @@ from django.utils import timezone
 from billing.events import RefundedAtStripe, RefundFailed, StripeRefund
 from billing.models import Payment, Refund
 from billing.selectors import payable_type, payments_of
+from billing.services.invoices import credit_for_refund
 from billing.services.payments import report
 from billing.stripe_client import PaymentUnavailable, payable_metadata, stripe_client
 from config import events
@@ -54,6 +57,7 @@ def refund_create(
             created_by=created_by,
         )
         enqueue_on_commit("billing.submit_refund", refund_id=refund.pk)
+        credit_for_refund(refund=refund)
         refunds.append(refund)
         remaining -= share
         if remaining == 0:
@@ -185,7 +189,7 @@ def refunds_record_from_stripe(
             continue
         if reported.failed:
             continue  # a dashboard refund that failed: nothing was given back
-        Refund.objects.create(
+        refund = Refund.objects.create(
             payment=payment,
             amount_cents=reported.amount_cents,
             currency=payment.currency,
@@ -194,6 +198,7 @@ def refunds_record_from_stripe(
             status=Refund.Status.SUCCEEDED,
             succeeded_at=now,
         )
+        credit_for_refund(refund=refund)
         added += 1
     return added
 

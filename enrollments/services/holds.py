@@ -20,6 +20,7 @@ from config.errors import Conflict, TooMany
 from config.references import new_reference, new_token
 from enrollments.models import Enrollment, Participant
 from enrollments.services.emails import booking_context
+from enrollments.services.receipts import booking_amount
 from enrollments.services.roster import ParticipantInput, announce_confirmed
 from enrollments.services.seats import (
     SessionFull,
@@ -141,7 +142,7 @@ def enrollment_hold(
             email=email,
             organization=organization,
             seats=seats,
-            amount_cents=session.price_cents * seats,
+            amount_cents=booking_amount(session, seats),
             currency=session.offering.currency,
             token=new_token(),
             reference=_unique_reference(),

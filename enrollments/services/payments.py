@@ -19,6 +19,7 @@ from config.money import amount_for_people
 from enrollments.models import Enrollment
 from enrollments.services.cancellation import booking_end
 from enrollments.services.emails import booking_context
+from enrollments.services.receipts import receipt_issue, receipt_link
 from enrollments.services.roster import confirm
 from enrollments.services.seats import lock_booking, lock_session, seats_left, session_of
 from enrollments.services.waitlist import offer_freed_seats
@@ -79,7 +80,9 @@ def enrollment_settle_payment(
         if hold_valid or (
             session.accepts_enrollments(now) and enrollment.seats <= seats_left(session, now)
         ):
-            confirm(enrollment, now)
+            # The receipt's number is taken under the session's lock, as every number is.
+            receipt = receipt_issue(enrollment=enrollment, payment=payment, now=now)
+            confirm(enrollment, now, receipt=receipt_link(receipt))
             return "confirmed" if hold_valid else "confirmed after the hold lapsed"
 
         booking_end(enrollment, refunded=True, now=now)

@@ -1,6 +1,6 @@
 """Who attends on a booking's seats: confirmations, the named participants, attendance."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,11 +44,15 @@ class RosterClosed(Conflict):
 
 
 def queue_confirmations(
-    enrollment: Enrollment, *, only: Sequence[Participant] | None = None
+    enrollment: Enrollment,
+    *,
+    only: Sequence[Participant] | None = None,
+    receipt: Mapping[str, str] | None = None,
 ) -> None:
     """The purchaser's confirmation, and each named participant's own with the calendar file.
 
     With `only`, just those participants are written to (people added to the roster later).
+    A paid booking's confirmation carries its `receipt` (the invoice's number and link).
     """
     session = enrollment.session
     participants = list(enrollment.participants.all())
@@ -62,7 +66,11 @@ def queue_confirmations(
             kind="enrollment_confirmation",
             to=enrollment.email,
             context=booking_context(
-                enrollment, attending=attending, meeting_link=link, participants=participants
+                enrollment,
+                attending=attending,
+                meeting_link=link,
+                participants=participants,
+                receipt=receipt,
             ),
             related=enrollment,
             attachments=[session_calendar(session, meeting_link=link, language=enrollment.language)]
@@ -86,18 +94,20 @@ def queue_confirmations(
         )
 
 
-def announce_confirmed(enrollment: Enrollment) -> None:
+def announce_confirmed(enrollment: Enrollment, *, receipt: Mapping[str, str] | None = None) -> None:
     """Inside the change that confirmed the booking: the emails it owes, and the event."""
-    queue_confirmations(enrollment)
+    queue_confirmations(enrollment, receipt=receipt)
     events.publish(BookingConfirmed(enrollment_id=enrollment.pk))
 
 
-def confirm(enrollment: Enrollment, now: datetime) -> None:
+def confirm(
+    enrollment: Enrollment, now: datetime, *, receipt: Mapping[str, str] | None = None
+) -> None:
     """Inside the caller's transaction, under the session's lock: the seats are the booking's."""
     enrollment.status = Status.CONFIRMED
     enrollment.confirmed_at = now
     enrollment.save(update_fields=["status", "confirmed_at", "updated_at"])
-    announce_confirmed(enrollment)
+    announce_confirmed(enrollment, receipt=receipt)
 
 
 def roster_open(enrollment: Enrollment, *, now: datetime) -> bool:

@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group, Permission, User
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Payment, Refund, StripeEvent
+from billing.services.invoices import BilledLine, Buyer, invoice_issue
+from billing.tax import TaxRule
 from config import events
 from enrollments.models import Enrollment
 from outbox.models import OutgoingMail, PracticeAlert
@@ -27,7 +29,7 @@ from tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 
 # Every action of every registered admin when this test was written; more may come.
-ACTIONS_AT_LEAST = 27
+ACTIONS_AT_LEAST = 31
 PROJECT_APPS = ("outbox", "workshops", "billing", "enrollments", "inquiries", "surveys")
 
 
@@ -54,6 +56,11 @@ def world():
     Group.objects.create(name="Helpers")
     TOTPDevice.objects.create(user=User.objects.create_user("lead"), name="phone")
     PracticeAlert.objects.create(kind="refund_failed", text="A refund failed.")
+    invoice_issue(
+        buyer=Buyer(name="Ada", email="ada@example.org"),
+        lines=[BilledLine("Workshop", 1, 18000, TaxRule())],
+        currency="EUR",
+    )
     return enrollment, payment
 
 
@@ -132,5 +139,5 @@ def test_staff_who_may_only_view_see_no_action_that_changes(viewer, world):
             f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
         ).wsgi_request
         offered = set(model_admin.get_actions(request))
-        # Reading actions only: the inquiries' CSV (no messages in it) and nothing else.
-        assert offered <= {"export_csv"}, (model, offered)
+        # Reading actions only: the CSVs (no inquiry messages in them) and nothing else.
+        assert offered <= {"export_csv", "export_tax_totals"}, (model, offered)
