@@ -27,7 +27,9 @@ def _rate(rate: object) -> str:
     return f"{text}%"
 
 
-class _Page(FPDF):
+class Document(FPDF):
+    """An A4 page with the Unicode font embedded and a footer line; invoices and proposals."""
+
     def __init__(self, footer: str) -> None:
         super().__init__(format="A4")
         self.footer_text = footer
@@ -53,7 +55,7 @@ def _draw(invoice: Invoice) -> FPDF:
     money = lambda cents: f"{format_amount(cents, invoice.currency)} {invoice.currency}"  # noqa: E731
     is_credit = invoice.kind == Invoice.Kind.CREDIT_NOTE
     seller_vat = _("VAT ID %(id)s") % {"id": invoice.seller_vat_id} if invoice.seller_vat_id else ""
-    pdf = _Page(" · ".join(filter(None, [invoice.seller_name, seller_vat])))
+    pdf = Document(" · ".join(filter(None, [invoice.seller_name, seller_vat])))
     pdf.set_title(f"{invoice.seller_name} {invoice.number}")
     pdf.set_author(invoice.seller_name)
     pdf.add_page()

@@ -52,6 +52,7 @@ ROLES: dict[str, str | list[str]] = {
         "billing.view_payment",
         "billing.view_refund",
         "billing.view_invoice",
+        *_all("organizations", "organization", "contact", "proposal", "proposaldateoption"),
     ],
     # Money: payments, refunds and what Stripe said; never what people wrote.
     BOOKKEEPER: [
@@ -61,6 +62,8 @@ ROLES: dict[str, str | list[str]] = {
         "billing.view_invoice",
         "billing.issue_invoice",
         "billing.mark_invoice_paid",
+        "organizations.view_organization",
+        "organizations.view_proposal",
         "enrollments.view_enrollment",
         "enrollments.refund_enrollment",
         "outbox.view_practicealert",

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "billing",
     "enrollments",
     "inquiries",
+    "organizations",
     "surveys",
 ]
 
@@ -222,6 +223,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=7, minute=0),  # daily, before the practice's day (UTC)
         "options": {"expires": 3600},
     },
+    "expire-proposals": {
+        "task": "organizations.expire_proposals",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "send-invoice-reminders": {
         "task": "billing.send_invoice_reminders",
         "schedule": crontab(hour=8, minute=5),  # daily, in office hours (UTC)
@@ -329,6 +335,17 @@ for _name, _format in (
     except (KeyError, IndexError, ValueError) as _error:
         raise ImproperlyConfigured(f"{_name} may use {{year}} and {{n}} only.") from _error
 INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=30)
+# Proposals: how long one is valid unless the practice says otherwise, and its usual terms.
+PROPOSAL_VALID_DAYS = env.int("PROPOSAL_VALID_DAYS", default=30)
+PROPOSAL_TERMS = env.str(
+    "PROPOSAL_TERMS",
+    default=(
+        "Cancelling up to 14 days before the training is free of charge; after that, half "
+        "of the fee is due. Moving to another date is always possible in consultation."
+    ),
+)
+# Until how long before a session an organization's contact may name its participants.
+ROSTER_CLOSES_HOURS_BEFORE = env.int("ROSTER_CLOSES_HOURS_BEFORE", default=24)
 # A kind reminder on the due date, and this many days after it.
 INVOICE_REMINDER_DAYS_AFTER = env.int("INVOICE_REMINDER_DAYS_AFTER", default=14)
 # Percent, for offerings that name no rate of their own.

@@ -24,6 +24,14 @@ class BookingCancelled(Event):
 
 
 @dataclass(frozen=True)
+class BookingExpired(Event):
+    """Seats held for payment were released: the hold (or a waitlist offer) lapsed unpaid,
+    or paying could not start."""
+
+    enrollment_id: int
+
+
+@dataclass(frozen=True)
 class RosterChanged(Event):
     """The named participants of a booking changed: someone added, taken off or renamed."""
 

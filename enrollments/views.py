@@ -109,6 +109,7 @@ def _booking_page(
             "terms": cancellation.cancellation_terms(enrollment, now=now),
             "paid": refundable_cents(enrollment) > 0,
             "roster_open": roster.roster_open(enrollment, now=now),
+            "roster_hours": settings.ROSTER_CLOSES_HOURS_BEFORE,
             "rows": rows,
             "summary": summary or [],
             "receipt": receipt,

@@ -8,7 +8,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from config.admin_site import PersonalDataAdmin
@@ -17,6 +18,7 @@ from config.errors import DomainError
 from inquiries import selectors
 from inquiries.models import Inquiry, InquiryNote, InquiryStatusChange
 from inquiries.services import inquiry_add_note, inquiry_change_status
+from organizations.services import proposal_draft_from_inquiry
 
 
 def _staff_user(request: HttpRequest) -> User:
@@ -180,7 +182,7 @@ class InquiryAdmin(PersonalDataAdmin):
     ordering = ["-urgent", "-created_at", "-id"]
     list_select_related = ["assignee"]
     inlines = [InquiryNoteInline, InquiryStatusChangeInline]
-    actions = ["export_csv", "erase_people", "export_people"]
+    actions = ["draft_proposal", "export_csv", "erase_people", "export_people"]
     readonly_fields = [
         "reference",
         "kind",
@@ -262,6 +264,30 @@ class InquiryAdmin(PersonalDataAdmin):
         for note in formset.save(commit=False):
             if note.pk is None:
                 inquiry_add_note(inquiry=form.instance, author=_staff_user(request), text=note.text)
+
+    def has_propose_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("organizations.add_proposal")
+
+    @admin.action(description="Draft a proposal from this inquiry", permissions=["propose"])
+    def draft_proposal(
+        self, request: HttpRequest, queryset: QuerySet[Inquiry]
+    ) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one inquiry at a time.", messages.WARNING)
+            return None
+        inquiry = queryset.get()
+        try:
+            proposal = proposal_draft_from_inquiry(inquiry=inquiry, by=_staff_user(request))
+        except DomainError as error:
+            self.message_user(request, str(error.message), messages.WARNING)
+            return None
+        self.log_change(request, inquiry, f"Drafted proposal {proposal.reference}.")
+        self.message_user(
+            request,
+            f"Drafted {proposal.reference}: add the times to offer, check the price, then send.",
+            messages.SUCCESS,
+        )
+        return redirect("admin:organizations_proposal_change", proposal.pk)
 
     @admin.action(description="Export the selected inquiries as CSV", permissions=["view"])
     def export_csv(

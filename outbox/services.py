@@ -88,6 +88,8 @@ def mail_queue(
     language: str = "",
 ) -> OutgoingMail | None:
     """Render `emails/<kind>.*` into an outbox row and send it once the transaction commits.
+    With `discreet` in the context the subject is `emails/discreet.subject.txt`, the same
+    for every email about one person's appointment.
     It is written in `language`, the person's (their booking's or inquiry's), else the
     practice's own (LANGUAGE_CODE); lazy values in `context` (dates, amounts) follow it.
 
@@ -105,8 +107,12 @@ def mail_queue(
         **context,
     }
     with translation.override(language or settings.LANGUAGE_CODE):
+        # About personal guidance, the subject never says what it is about (DESIGN.md).
+        subject_template = "discreet" if full_context.get("discreet") else kind
         subject = " ".join(
-            render_to_string(f"emails/{kind}.subject.txt", full_context, using="text").split()
+            render_to_string(
+                f"emails/{subject_template}.subject.txt", full_context, using="text"
+            ).split()
         )
         body_text = (
             render_to_string(f"emails/{kind}.txt", full_context, using="text").strip() + "\n"

@@ -34,7 +34,7 @@ from surveys.models import (
     SurveyTemplate,
 )
 from workshops.calendar import describe_when
-from workshops.models import Session
+from workshops.models import Offering, Session
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +171,7 @@ def _mail_context(invitation: SurveyInvitation) -> dict[str, Any]:
         "session": invitation.session,
         "when": describe_when(invitation.session),
         "survey_url": survey_url(invitation),
+        "discreet": invitation.session.offering.kind == Offering.Kind.COACHING,
     }
 
 

@@ -30,10 +30,11 @@ from billing.privacy import BUYER_FIELDS
 from billing.services.invoices import BilledLine, Buyer, invoice_issue
 from billing.tax import TaxRule
 from config import privacy
-from config.references import new_token
+from config.references import new_reference, new_token
 from enrollments.models import Enrollment, IdempotencyKey, Participant
 from enrollments.services.roster import queue_confirmations
 from inquiries.services import inquiry_add_note, inquiry_submit
+from organizations.models import Contact, Organization, Proposal
 from outbox.models import OutgoingMail
 from surveys.services import survey_submit
 from tests.factories import (
@@ -147,6 +148,25 @@ def live(marker: str) -> str:
         status_code=201,
         response={"reference": booking.reference, "token": booking.token, "note": marker},
     )
+    clinic = Organization.objects.create(name="A clinic", billing_email=email)
+    Contact.objects.create(
+        organization=clinic, name=f"Person {marker}", email=email, phone="+31 6 5555 0000"
+    )
+    Proposal.objects.create(
+        reference=new_reference("PRO"),
+        token=new_token(),
+        organization=clinic,
+        contact_name=f"Person {marker}",
+        contact_email=email,
+        offering=session.offering,
+        seats=3,
+        price_cents=12100,
+        valid_until=timezone.localdate(),
+        terms="Free to cancel until two weeks before.",
+        message=f"Lovely to hear from you, {marker}.",
+        po_number=f"PO {marker}",
+        decline_reason=f"Not this year ({marker}).",
+    )
     invoice_issue(  # the receipt: kept, by law, longer than the rest
         buyer=Buyer(
             name=f"Person {marker}",
@@ -215,6 +235,8 @@ def test_a_life_leaves_traces_where_the_scan_looks():
         "outbox.OutgoingMail.to",
         "billing.StripeEvent.payload",
         "enrollments.IdempotencyKey.response",
+        "organizations.Contact.name",
+        "organizations.Proposal.decline_reason",
         *ON_INVOICES,
     } <= set(found)
     assert {f"billing.Invoice.{name}" for name in BUYER_FIELDS} >= ON_INVOICES
@@ -327,6 +349,8 @@ def test_the_export_hands_over_everything_of_one_person():
         "payment events": True,
         "emails": True,
         "invoices": True,
+        "organization contacts": True,
+        "proposals": True,
     }
     assert export["inquiries"][0]["notes"][0]["text"] == "Called ada-7q back."
 

@@ -61,6 +61,11 @@ def describe_when(session: Session) -> str:
     return _lazy_when(session.starts_at, session.ends_at, session.timezone)
 
 
+def describe_span(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
+    """The same for a time not (yet) a session: a time a proposal offers."""
+    return _lazy_when(starts_at, ends_at, zone_name)
+
+
 def _when(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
     zone = zoneinfo.ZoneInfo(zone_name)
     starts, ends = starts_at.astimezone(zone), ends_at.astimezone(zone)

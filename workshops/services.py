@@ -1,10 +1,12 @@
-"""Writes to the catalog that the admin makes in bulk."""
+"""Writes to the catalog: what the admin makes in bulk, and private sessions."""
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
-from workshops.models import Offering
+from workshops.models import Offering, Session
 
 
 def offerings_publish(*, offering_ids: Iterable[int], published: bool) -> list[Offering]:
@@ -21,3 +23,28 @@ def offerings_publish(*, offering_ids: Iterable[int], published: bool) -> list[O
             offering.save(update_fields=["is_published", "updated_at"])
             changed.append(offering)
     return changed
+
+
+def private_session_create(
+    *,
+    offering: Offering,
+    starts_at: datetime,
+    capacity: int,
+    price_cents: int,
+    organization: str,
+    location: str = "",
+) -> Session:
+    """A session for one organization or one person (an accepted proposal): never listed,
+    lasting the offering's duration, in the practice's time zone, without a waitlist."""
+    return Session.objects.create(
+        offering=offering,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=offering.duration_minutes),
+        timezone=settings.PRACTICE_TIME_ZONE,
+        location=location,
+        capacity=capacity,
+        price_override_cents=price_cents,
+        is_public=False,
+        organization=organization[:200],
+        waitlist_enabled=False,
+    )

@@ -112,6 +112,34 @@ def _notes(lines: Sequence[InvoiceLine], terms: str) -> str:
     return "\n".join([*seen, *([terms] if terms else [])])
 
 
+def priced_lines(*, buyer: Buyer, lines: Sequence[BilledLine]) -> list[InvoiceLine]:
+    """The lines as they would be invoiced to this buyer (unsaved): each line's rate, its
+    note and its net, tax and total; for a proposal to show before anything is issued."""
+    priced = []
+    for position, line in enumerate(lines, start=1):
+        treatment = treatment_for(line.tax, buyer_country=buyer.country, buyer_vat_id=buyer.vat_id)
+        amounts = line_amounts(
+            quantity=line.quantity,
+            unit_price_cents=line.unit_price_cents,
+            rule=line.tax,
+            treatment=treatment,
+        )
+        priced.append(
+            InvoiceLine(
+                position=position,
+                description=line.description[:300],
+                quantity=line.quantity,
+                unit_price_cents=line.unit_price_cents,
+                tax_rate=treatment.rate,
+                tax_note=treatment.note,
+                net_cents=amounts.net_cents,
+                tax_cents=amounts.tax_cents,
+                total_cents=amounts.total_cents,
+            )
+        )
+    return priced
+
+
 def invoice_issue(
     *,
     buyer: Buyer,
@@ -132,30 +160,7 @@ def invoice_issue(
         raise ValueError("An invoice has at least one line.")
     now = now or timezone.now()
     with transaction.atomic():
-        built = []
-        for position, line in enumerate(lines, start=1):
-            treatment = treatment_for(
-                line.tax, buyer_country=buyer.country, buyer_vat_id=buyer.vat_id
-            )
-            amounts = line_amounts(
-                quantity=line.quantity,
-                unit_price_cents=line.unit_price_cents,
-                rule=line.tax,
-                treatment=treatment,
-            )
-            built.append(
-                InvoiceLine(
-                    position=position,
-                    description=line.description[:300],
-                    quantity=line.quantity,
-                    unit_price_cents=line.unit_price_cents,
-                    tax_rate=treatment.rate,
-                    tax_note=treatment.note,
-                    net_cents=amounts.net_cents,
-                    tax_cents=amounts.tax_cents,
-                    total_cents=amounts.total_cents,
-                )
-            )
+        built = priced_lines(buyer=buyer, lines=lines)
         invoice = _issue(
             kind=Invoice.Kind.INVOICE,
             buyer=buyer,

@@ -7,6 +7,7 @@ from django.conf import settings
 from config.money import amount_for_people
 from enrollments.models import Enrollment
 from workshops.calendar import describe_when
+from workshops.models import Offering
 
 
 def booking_url(enrollment: Enrollment) -> str:
@@ -22,6 +23,9 @@ def booking_context(enrollment: Enrollment, **extra: Any) -> dict[str, Any]:
         "when": describe_when(session),
         "amount": amount_for_people(enrollment.amount_cents, enrollment.currency),
         "booking_url": booking_url(enrollment),
+        "roster_hours": settings.ROSTER_CLOSES_HOURS_BEFORE,
+        # Personal guidance: subjects that never say what it is about (outbox.mail_queue).
+        "discreet": session.offering.kind == Offering.Kind.COACHING,
         **extra,
     }
 

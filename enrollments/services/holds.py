@@ -15,18 +15,21 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Payment
 from billing.services.payments import Line, PaymentRequest, payment_start
 from billing.stripe_client import PaymentUnavailable
+from config import events
 from config.cache import count_hit, fail_open, hits
 from config.errors import Conflict, TooMany
 from config.references import new_reference, new_token
+from enrollments.events import BookingExpired
 from enrollments.models import Enrollment, Participant
 from enrollments.services.emails import booking_context
 from enrollments.services.receipts import booking_amount
-from enrollments.services.roster import ParticipantInput, announce_confirmed
+from enrollments.services.roster import ParticipantInput, announce_confirmed, confirm
 from enrollments.services.seats import (
     SessionFull,
     SessionNotFound,
     check_open,
     check_room,
+    lock_booking,
     lock_session,
     note_full,
     refuse_if_noted_full,
@@ -259,6 +262,7 @@ def enrollment_release_hold(*, enrollment_id: int, now: datetime | None = None) 
         ).update(status=Status.EXPIRED, updated_at=now)
         if released:
             catalog_cache.catalog_changed()  # an update() sends no signal
+            events.publish(BookingExpired(enrollment_id=enrollment_id))
             offer_freed_seats(session, now)
 
 
@@ -282,6 +286,7 @@ def holds_expire(*, now: datetime | None = None) -> int:
             for enrollment in lapsed:
                 enrollment.status = Status.EXPIRED
                 enrollment.save(update_fields=["status", "updated_at"])
+                events.publish(BookingExpired(enrollment_id=enrollment.pk))
                 mail_queue(
                     kind="hold_expired",
                     to=enrollment.email,
@@ -292,3 +297,77 @@ def holds_expire(*, now: datetime | None = None) -> int:
             expired += len(lapsed)
             offer_freed_seats(session, now)
     return expired
+
+
+def private_booking_create(
+    *,
+    session_id: int,
+    name: str,
+    email: str,
+    organization: str,
+    seats: int,
+    amount_cents: int,
+    language: str,
+    hold_for_payment: bool,
+    participants: Sequence[ParticipantInput] = (),
+    now: datetime | None = None,
+) -> Enrollment:
+    """Inside the caller's transaction, under the private session's lock: its seats for
+    the one it is for (an accepted proposal), confirmed when paid by invoice (or free), else
+    held for payment by card. The confirmation goes out as for any booking."""
+    now = now or timezone.now()
+    session = lock_session(session_id)
+    check_open(session, now)
+    if seats > seats_left(session, now):
+        raise SessionFull()
+    enrollment = Enrollment(
+        session=session,
+        name=name,
+        email=email,
+        organization=organization,
+        seats=seats,
+        amount_cents=amount_cents,
+        currency=session.offering.currency,
+        token=new_token(),
+        reference=_unique_reference(),
+        consent_at=now,
+        language=language or settings.LANGUAGE_CODE,
+    )
+    if hold_for_payment and amount_cents > 0:
+        enrollment.status = Status.PENDING_PAYMENT
+        enrollment.hold_expires_at = now + timedelta(minutes=settings.ENROLLMENT_HOLD_MINUTES)
+    else:
+        enrollment.status = Status.CONFIRMED
+        enrollment.confirmed_at = now
+    enrollment.save()
+    Participant.objects.bulk_create(
+        Participant(enrollment=enrollment, name=p.name, email=p.email) for p in participants
+    )
+    if enrollment.status == Status.CONFIRMED:
+        announce_confirmed(enrollment)
+    logger.info("private booking %s: %s", enrollment.reference, enrollment.status)
+    return enrollment
+
+
+def private_booking_confirm_paid(*, enrollment_id: int, now: datetime | None = None) -> bool:
+    """What a booking's invoice was for came in (paid by card on its page): confirm the
+    held seats, even after the hold lapsed if they are still free (DESIGN.md invariant 3).
+    False when they can no longer be given (the session was cancelled or has begun)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session, enrollment = lock_booking(enrollment_id)
+        if enrollment.status == Status.CONFIRMED:
+            return True
+        holding = (
+            enrollment.status in Enrollment.HOLDING
+            and enrollment.hold_expires_at is not None
+            and enrollment.hold_expires_at > now
+        )
+        lapsed = enrollment.status in (*Enrollment.HOLDING, Status.EXPIRED)
+        if lapsed and (
+            holding
+            or (session.accepts_enrollments(now) and enrollment.seats <= seats_left(session, now))
+        ):
+            confirm(enrollment, now)
+            return True
+    return False

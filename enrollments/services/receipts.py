@@ -2,6 +2,7 @@
 a business buyer may add its company and VAT ID afterwards (a corrected invoice)."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -20,13 +21,18 @@ from enrollments.models import Enrollment
 from workshops.models import Offering, Session, known_zone
 
 
-def tax_rule_of(session: Session) -> TaxRule:
-    """The offering's tax rule, as billing is handed it with every line."""
-    offering = session.offering
-    rate = offering.tax_rate if offering.tax_rate is not None else settings.DEFAULT_TAX_RATE
+def offering_tax_rule(offering: Offering, *, rate: Decimal | None = None) -> TaxRule:
+    """The offering's tax rule (or `rate` instead of its own), as billing is handed it with
+    every line: its rate, else the practice's default; exempt or not; online or not."""
+    if rate is None:
+        rate = offering.tax_rate if offering.tax_rate is not None else settings.DEFAULT_TAX_RATE
     return TaxRule(
         rate=rate, exempt=offering.tax_exempt, online=offering.format == Offering.Format.ONLINE
     )
+
+
+def tax_rule_of(session: Session) -> TaxRule:
+    return offering_tax_rule(session.offering)
 
 
 def booking_amount(session: Session, seats: int) -> int:

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -110,9 +110,14 @@ def confirm(
     announce_confirmed(enrollment, receipt=receipt)
 
 
+def roster_closes_at(enrollment: Enrollment) -> datetime:
+    """`ROSTER_CLOSES_HOURS_BEFORE` the session starts: the practice prepares from then on."""
+    return enrollment.session.starts_at - timedelta(hours=settings.ROSTER_CLOSES_HOURS_BEFORE)
+
+
 def roster_open(enrollment: Enrollment, *, now: datetime) -> bool:
     """Whether who attends may still be changed by the booking's link."""
-    return enrollment.status in Enrollment.CANCELLABLE and now < enrollment.session.starts_at
+    return enrollment.status in Enrollment.CANCELLABLE and now < roster_closes_at(enrollment)
 
 
 def enrollment_replace_participants(

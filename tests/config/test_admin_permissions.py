@@ -13,7 +13,9 @@ from billing.models import Payment, Refund, StripeEvent
 from billing.services.invoices import BilledLine, Buyer, invoice_issue
 from billing.tax import TaxRule
 from config import events
+from config.references import new_token
 from enrollments.models import Enrollment
+from organizations.models import Contact, Organization, Proposal, ProposalDateOption
 from outbox.models import OutgoingMail, PracticeAlert
 from tests.factories import (
     EnrollmentFactory,
@@ -29,8 +31,16 @@ from tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 
 # Every action of every registered admin when this test was written; more may come.
-ACTIONS_AT_LEAST = 31
-PROJECT_APPS = ("outbox", "workshops", "billing", "enrollments", "inquiries", "surveys")
+ACTIONS_AT_LEAST = 38
+PROJECT_APPS = (
+    "outbox",
+    "workshops",
+    "billing",
+    "enrollments",
+    "inquiries",
+    "organizations",
+    "surveys",
+)
 
 
 @pytest.fixture
@@ -56,6 +66,20 @@ def world():
     Group.objects.create(name="Helpers")
     TOTPDevice.objects.create(user=User.objects.create_user("lead"), name="phone")
     PracticeAlert.objects.create(kind="refund_failed", text="A refund failed.")
+    organization = Organization.objects.create(name="A clinic", billing_email="c@example.org")
+    Contact.objects.create(organization=organization, name="Cy", email="cy@example.org")
+    proposal = Proposal.objects.create(
+        reference="PRO-TEST22",
+        token=new_token(),
+        organization=organization,
+        contact_name="Cy",
+        contact_email="cy@example.org",
+        offering=session.offering,
+        price_cents=100,
+        valid_until=session.starts_at.date(),
+        terms="Terms.",
+    )
+    ProposalDateOption.objects.create(proposal=proposal, starts_at=session.starts_at)
     invoice_issue(
         buyer=Buyer(name="Ada", email="ada@example.org"),
         lines=[BilledLine("Workshop", 1, 18000, TaxRule())],

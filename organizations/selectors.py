@@ -1,0 +1,44 @@
+"""Reads of organizations and proposals."""
+
+from django.db.models import QuerySet, Sum
+
+from billing.models import Invoice
+from config.errors import NotFound
+from organizations.models import Organization, Proposal
+
+
+def proposal_by_token(token: str) -> Proposal:
+    """The proposal behind a secret link; a draft is never visible, nor an anonymized one."""
+    proposal = (
+        Proposal.objects.select_related("offering", "organization", "enrollment", "invoice")
+        .prefetch_related("options")
+        .exclude(status=Proposal.Status.DRAFT)
+        .filter(token=token, anonymized_at=None)
+        .first()
+    )
+    if proposal is None:
+        raise NotFound()
+    return proposal
+
+
+def invoices_of_organization(organization: Organization) -> QuerySet[Invoice]:
+    """The invoices (and credit notes) of its accepted proposals' bookings."""
+    bookings = Proposal.objects.filter(organization=organization).exclude(enrollment=None)
+    return Invoice.objects.filter(
+        payable_type__app_label="enrollments",
+        payable_type__model="enrollment",
+        payable_id__in=bookings.values("enrollment_id"),
+    )
+
+
+def open_balance_cents(organization: Organization) -> dict[str, int]:
+    """What the organization still owes, by currency: its invoices' totals less what was
+    credited and paid."""
+    owed: dict[str, int] = {}
+    for row in (
+        invoices_of_organization(organization)
+        .values("currency")
+        .annotate(total=Sum("total_cents"), paid=Sum("paid_cents"))
+    ):
+        owed[row["currency"]] = int(row["total"] or 0) - int(row["paid"] or 0)
+    return owed
