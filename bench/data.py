@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing.models import Payment
 from config.references import new_reference, new_token
 from enrollments.models import Enrollment, Participant
+from organizations.models import Organization, Proposal, ProposalDateOption
 from workshops.models import Offering, Session
 
 PRICE_CENTS = 25_000
@@ -128,3 +129,38 @@ def ended_session_with(participants: int, per_enrollment: int = 10) -> Session:
         batch_size=2000,
     )
     return target
+
+
+def sent_proposals(count: int) -> list[Proposal]:
+    """`count` team-training proposals, sent, each with one date and three seats."""
+    offering = _offering()
+    organization = Organization.objects.create(name="Bench clinic", country="NL")
+    start = timezone.now() + timedelta(days=30)
+    proposals = Proposal.objects.bulk_create(
+        (
+            Proposal(
+                reference=f"PRO-B{n:05d}",
+                token=new_token(),
+                status=Proposal.Status.SENT,
+                organization=organization,
+                contact_name=f"Bench Contact {n}",
+                contact_email=f"contact-{n}@example.test",
+                offering=offering,
+                seats=3,
+                price_cents=PRICE_CENTS,
+                valid_until=(start + timedelta(days=1)).date(),
+                terms="Bench terms.",
+                sent_at=timezone.now(),
+            )
+            for n in range(count)
+        ),
+        batch_size=1000,
+    )
+    ProposalDateOption.objects.bulk_create(
+        (
+            ProposalDateOption(proposal=p, starts_at=start + timedelta(minutes=n))
+            for n, p in enumerate(proposals)
+        ),
+        batch_size=1000,
+    )
+    return proposals

@@ -43,6 +43,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 WARMUP = 2.0
 RUSH_ROUNDS, RUSH_REQUESTS, RUSH_SEATS = 10, 200, 20
 WEBHOOK_EVENTS, DUPLICATE_SHARE = 1000, 0.2
+PROPOSALS, INVOICES_WITHIN = 1000, 20.0  # seconds
 SURVEY_PEOPLE = int(os.environ.get("BENCH_SURVEY_PEOPLE", "10000"))
 WEBHOOK_SECRET = "whsec_bench_regard"  # noqa: S105 -- signs the bench's own events
 JSON = {"Content-Type": "application/json"}
@@ -283,6 +284,69 @@ def enrollment_rush(bench: Bench) -> None:
         )
     )
     bench.targets.append(("zero oversell", oversold == 0, f"{oversold} oversold"))
+
+
+def invoices_issued(bench: Bench) -> None:
+    """1,000 proposals accepted by invoice through concurrent requests: each books a private
+    session and issues an invoice. Every invoice number of the run, receipts of the webhook
+    scenario included, must follow the one before it."""
+    from bench import data
+    from billing.models import Invoice
+
+    proposals = data.sent_proposals(PROPOSALS)
+    billing = {
+        "company": "Bench clinic",
+        "address": "Keizersgracht 1",
+        "postal_code": "1015 AA",
+        "city": "Amsterdam",
+        "country": "NL",
+    }
+    requests = [
+        Request(
+            "POST",
+            f"/api/v1/proposals/{proposal.token}/accept/",
+            json.dumps(
+                {
+                    "contact": {"name": proposal.contact_name, "email": proposal.contact_email},
+                    "billing": billing,
+                    "po_number": f"PO-{n}",
+                    "payment": "invoice",
+                }
+            ).encode(),
+            {**JSON, "X-Forwarded-For": f"10.200.{n // 256}.{n % 256}"},
+        )
+        for n, proposal in enumerate(proposals)
+    ]
+    result = load.drain(
+        f"proposals accepted by invoice, {PROPOSALS} by {CLIENTS} clients",
+        bench.base,
+        requests,
+        clients=CLIENTS,
+    )
+    bench.row(result, note=f"{PROPOSALS / result.elapsed:.0f} invoices issued per second")
+    issued = Invoice.objects.filter(kind=Invoice.Kind.INVOICE)
+    mine = issued.filter(po_number__startswith="PO-").count()
+    numbers = sorted(
+        int(number.rsplit("-", 1)[1]) for number in issued.values_list("number", flat=True)
+    )
+    gapless = numbers == list(range(1, len(numbers) + 1))
+    bench.check(
+        "invoices: every acceptance answered 201 and issued one",
+        result.statuses.keys() == {201} and mine == PROPOSALS,
+        f"statuses {dict(result.statuses)}, {mine} invoices",
+    )
+    bench.check(
+        "invoices: numbers gapless and unique",
+        gapless,
+        f"{len(numbers)} numbers, 1 to {numbers[-1] if numbers else 0}",
+    )
+    bench.targets.append(
+        (
+            f"{PROPOSALS} invoices by concurrent requests in ≤ {INVOICES_WITHIN:.0f} s, gapless",
+            result.elapsed <= INVOICES_WITHIN and gapless,
+            f"{result.elapsed:.1f} s",
+        )
+    )
 
 
 def _client_secret(body: bytes) -> str:
@@ -533,6 +597,8 @@ def main() -> int:
                     )
                     print("bench: webhook ingest", flush=True)
                     webhook_ingest(bench)
+                    print("bench: invoices issued by accepting proposals", flush=True)
+                    invoices_issued(bench)
                     print("bench: survey fan-out", flush=True)
                     survey_fanout(bench, sink, worker)
                 print("bench: catalog with the cache off", flush=True)

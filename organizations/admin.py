@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django_countries import countries
 
 from billing.tax import vat_id_fits
@@ -115,6 +116,18 @@ class OrganizationAdmin(HistoryAdmin, PersonalDataAdmin):
                 for invoice in invoices
             ),
         )
+        proposed = {proposal.inquiry_id for proposal in proposals}
+        for inquiry in selectors.inquiries_of_organization(organization):
+            if inquiry.pk not in proposed:
+                rows.append(
+                    (
+                        _link("inquiries", "inquiry", inquiry, inquiry.reference),
+                        "—",
+                        inquiry.get_status_display(),
+                        "—",
+                        inquiry.created_at.date().isoformat(),
+                    )
+                )
         table = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
         )
@@ -122,7 +135,7 @@ class OrganizationAdmin(HistoryAdmin, PersonalDataAdmin):
             "<table><tr><th>Inquiry</th><th>Proposal</th><th>Status</th><th>Booking</th>"
             "<th>Date</th></tr>{}</table><p>Invoices:</p><ul>{}</ul>",
             table,
-            bills or format_html("<li>none yet</li>"),
+            bills or mark_safe("<li>none yet</li>"),
         )
 
 

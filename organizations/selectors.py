@@ -1,9 +1,10 @@
 """Reads of organizations and proposals."""
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from billing.models import Invoice
 from config.errors import NotFound
+from inquiries.models import Inquiry
 from organizations.models import Organization, Proposal
 
 
@@ -42,3 +43,11 @@ def open_balance_cents(organization: Organization) -> dict[str, int]:
     ):
         owed[row["currency"]] = int(row["total"] or 0) - int(row["paid"] or 0)
     return owed
+
+
+def inquiries_of_organization(organization: Organization) -> QuerySet[Inquiry]:
+    """Its inquiries: those its proposals came from, and those that name it."""
+    return Inquiry.objects.filter(
+        Q(proposals__organization=organization)
+        | Q(organization__iexact=organization.name, anonymized_at=None)
+    ).distinct()

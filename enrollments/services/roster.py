@@ -159,6 +159,8 @@ def enrollment_replace_participants(
         for key, participant in existing.items():
             if key not in wanted:
                 removed.append(participant.email)
+                if enrollment.status == Status.CONFIRMED:
+                    _tell_taken_off(enrollment, participant)
                 participant.delete()
         added = []
         renamed = 0
@@ -189,6 +191,22 @@ def enrollment_replace_participants(
                 )
             )
     return enrollment
+
+
+def _tell_taken_off(enrollment: Enrollment, participant: Participant) -> None:
+    """Someone taken off a confirmed booking's roster hears so, with a calendar entry that
+    takes the session out of their agenda (the purchaser knows: they made the change)."""
+    if same_person(participant.email, enrollment.email):
+        return
+    session = enrollment.session
+    mail_queue(
+        kind="participant_removed",
+        to=participant.email,
+        context=booking_context(enrollment, participant=participant),
+        related=enrollment,
+        attachments=[session_calendar(session, cancelled=True, language=enrollment.language)],
+        language=enrollment.language,
+    )
 
 
 def enrollment_resend_confirmation(*, enrollment_id: int) -> bool:

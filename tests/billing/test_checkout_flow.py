@@ -9,8 +9,11 @@ import responses
 import time_machine
 from django.utils import timezone
 
-from billing.models import Payment
+from billing.models import Invoice, Payment
+from billing.services.invoices import BilledLine, Buyer, invoice_issue
+from billing.services.payments import payment_succeeded
 from billing.services.stripe_events import payments_reconcile
+from billing.tax import TaxRule
 from enrollments.models import Enrollment
 from enrollments.services import holds
 from tests.conftest import STRIPE_TEST_BASE
@@ -231,3 +234,32 @@ def test_leaving_checkout_without_paying_says_nothing_was_charged(client):
 
     assert page.status_code == HTTPStatus.OK
     assert "nothing was charged" in page.content.decode()
+
+
+def test_an_invoice_is_paid_on_checkout_and_the_way_back_leads_to_it(api, client, stripe_checkout):
+    stub, created = stripe_checkout
+    invoice = invoice_issue(
+        buyer=Buyer(name="Jonas", email="jonas@example.org", company="Praxis Weber"),
+        lines=[BilledLine("Team training", 3, 12100, TaxRule())],
+        currency="EUR",
+    )
+
+    response = api.post(f"/api/v1/invoices/{invoice.token}/pay/")
+
+    assert response.json() == {"checkout_url": created["url"]}
+    params = form(stub.calls[0].request)
+    assert params["client_reference_id"] == invoice.number
+    assert params["line_items[0][price_data][unit_amount]"] == "36300"
+    assert params["customer_email"] == "jonas@example.org"
+    payment = Payment.objects.get()
+    Payment.objects.filter(pk=payment.pk).update(stripe_checkout_session_id="cs_test_paid")
+    payment_succeeded(payment_id=payment.pk)
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.paid_cents) == (Invoice.Status.PAID, 36300)
+    stub.add(
+        responses.GET,
+        f"{STRIPE_TEST_BASE}/v1/checkout/sessions/cs_test_paid",
+        json={**created, "id": "cs_test_paid", "status": "complete"},
+    )
+    back = client.get("/payments/checkout/cs_test_paid/")
+    assert back["Location"] == f"/invoices/{invoice.token}/?paid=1"

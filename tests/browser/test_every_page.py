@@ -3,14 +3,19 @@ passes axe, and is photographed whole under var/screenshots/ for people to look 
 (`make screenshots` runs just this file)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from billing.services.invoices import BilledLine, Buyer, invoice_issue
+from billing.tax import TaxRule
 from enrollments.models import Enrollment
+from inquiries.models import Inquiry
 from tests.browser.conftest import axe_check, screenshot
+from tests.browser.test_proposal_pages import sent_proposal
 from tests.factories import EnrollmentFactory, SessionFactory, SurveyInvitationFactory
 
 LANGUAGES = ["en", "nl"]
@@ -42,6 +47,16 @@ def practice(db):
         session=session, status=Enrollment.Status.PENDING_PAYMENT, seats=2
     )
     invitation = SurveyInvitationFactory.create()
+    team = sent_proposal(Inquiry.Kind.TEAM_TRAINING, 2, price_cents=12100)
+    one = sent_proposal(Inquiry.Kind.PERSONAL_GUIDANCE, 3, price_cents=9500)
+    invoice = invoice_issue(
+        buyer=Buyer(name="Zoë Ørsted", email="zoe@example.org", company="Praxis Ørsted"),
+        lines=[BilledLine("Burnout and Recovery, 2 seats", 2, 18000, TaxRule(Decimal(21)))],
+        currency="EUR",
+        payable=booking,
+        reference=booking.reference,
+        po_number="PO-77",
+    )
     return {
         "home": "/",
         "offering": f"/offerings/{session.offering.slug}/",
@@ -51,6 +66,9 @@ def practice(db):
         "privacy": "/privacy/",
         "booking": f"/enrollments/{booking.token}/",
         "survey": f"/surveys/{invitation.token}/",
+        "proposal-team": f"/proposals/{team.token}/",
+        "proposal-one-person": f"/proposals/{one.token}/",
+        "invoice": f"/invoices/{invoice.token}/",
         "not-found": "/offerings/no-such-thing/",
     }
 

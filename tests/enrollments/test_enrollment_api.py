@@ -462,6 +462,40 @@ def test_the_roster_cannot_name_more_people_than_seats(api):
     assert "participants" in response.json()["fields"]
 
 
+@pytest.mark.parametrize(
+    ("hours_before", "status"), [(25, HTTPStatus.OK), (23, HTTPStatus.CONFLICT)]
+)
+def test_the_roster_closes_the_set_hours_before_the_start(api, settings, hours_before, status):
+    settings.ROSTER_CLOSES_HOURS_BEFORE = 24
+    session = SessionFactory.create(starts_at=timezone.now() + timedelta(hours=hours_before))
+    enrollment = EnrollmentFactory.create(session=session, seats=2)
+
+    response = api.put(
+        f"{URL}{enrollment.token}/participants/",
+        {"participants": [{"name": "Ana", "email": "ana@example.org"}]},
+        format="json",
+    )
+
+    assert response.status_code == status
+
+
+def test_someone_taken_off_the_roster_is_told_with_a_cancelling_calendar_entry(api):
+    enrollment = EnrollmentFactory.create(seats=2, name="Jonas", email="jonas@example.org")
+    ana = {"name": "Ana", "email": "ana@example.org"}
+    bo = {"name": "Bo", "email": "bo@example.org"}
+    api.put(f"{URL}{enrollment.token}/participants/", {"participants": [ana, bo]}, format="json")
+
+    api.put(f"{URL}{enrollment.token}/participants/", {"participants": [ana]}, format="json")
+
+    told = OutgoingMail.objects.get(kind="participant_removed")
+    assert told.to == "bo@example.org"
+    assert "Jonas has changed who attends" in told.body_text
+    [calendar] = told.attachments
+    assert calendar["filename"] == "session.ics"
+    assert "METHOD:CANCEL" in calendar["content"]
+    assert "STATUS:CANCELLED" in calendar["content"]
+
+
 def test_the_roster_is_closed_once_the_session_started(api):
     session = SessionFactory.create(
         starts_at=timezone.now() - timedelta(minutes=5), ends_at=timezone.now() + timedelta(hours=1)

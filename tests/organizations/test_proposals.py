@@ -2,6 +2,7 @@
 accepted once with kind field errors, declined, expired by the job; drafts never visible;
 nothing stored on a refusal."""
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 from http import HTTPStatus
@@ -9,6 +10,7 @@ from http import HTTPStatus
 import pytest
 import time_machine
 from django.utils import timezone
+from pypdf import PdfReader
 
 from billing.models import Invoice
 from enrollments.models import Enrollment
@@ -276,10 +278,6 @@ def test_the_page_accepts_with_the_same_checks(client, sent):
 
 
 def test_the_proposal_pdf_is_for_the_purchasing_department(client, sent):
-    import io
-
-    from pypdf import PdfReader
-
     proposal = sent(discount_percent=Decimal(10))
 
     response = client.get(f"/proposals/{proposal.token}.pdf")
