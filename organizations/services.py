@@ -32,6 +32,7 @@ from billing.services.invoices import (
 )
 from billing.services.payments import payments_close_open
 from billing.services.refunds import refund_create
+from billing.stripe_client import PaymentUnavailable
 from config import events
 from config.errors import Conflict, InvalidInput
 from config.money import amount_for_people
@@ -321,9 +322,23 @@ def proposal_accept(
             participants=() if organization else (contact,),
             now=now,
         )
+        proposal.status = Status.ACCEPTED
+        proposal.answered_at = now
+        proposal.chosen_option = option
+        proposal.payment = payment
+        proposal.po_number = po_number
+        proposal.contact_name, proposal.contact_email = contact.name, contact.email
+        proposal.enrollment = enrollment
+        proposal.save()
+        if proposal.inquiry is not None and Inquiry.allows_move(
+            proposal.inquiry.status, Inquiry.Status.WON
+        ):
+            inquiry_change_status(inquiry=proposal.inquiry, to_status=Inquiry.Status.WON, by=None)
+        events.publish(ProposalAccepted(proposal_id=proposal.pk, enrollment_id=enrollment.pk))
         invoice = None
         if total > 0:
-            # Last: the number is allocated after the session's lock.
+            # Last of all: the number is allocated after the session's lock, and its series
+            # stays locked only for the invoice's own rows and email until commit.
             invoice = invoice_issue(
                 buyer=buyer,
                 lines=lines,
@@ -336,22 +351,16 @@ def proposal_accept(
                 notify=not by_card,  # paid at once: the receipt follows the payment
                 now=now,
             )
-        proposal.status = Status.ACCEPTED
-        proposal.answered_at = now
-        proposal.chosen_option = option
-        proposal.payment = payment
-        proposal.po_number = po_number
-        proposal.contact_name, proposal.contact_email = contact.name, contact.email
-        proposal.enrollment = enrollment
-        proposal.invoice = invoice
-        proposal.save()
-        if proposal.inquiry is not None and Inquiry.allows_move(
-            proposal.inquiry.status, Inquiry.Status.WON
-        ):
-            inquiry_change_status(inquiry=proposal.inquiry, to_status=Inquiry.Status.WON, by=None)
-        events.publish(ProposalAccepted(proposal_id=proposal.pk, enrollment_id=enrollment.pk))
+            Proposal.objects.filter(pk=proposal.pk).update(invoice=invoice)
+            proposal.invoice = invoice
     logger.info("proposal %s accepted (%s)", proposal.reference, payment)
-    paying = invoice_pay(invoice_id=invoice.pk) if by_card and invoice else None
+    paying = None
+    if by_card and invoice is not None:
+        try:
+            paying = invoice_pay(invoice_id=invoice.pk)
+        except PaymentUnavailable:
+            # Accepted all the same: the invoice's page offers paying again while it is held.
+            logger.warning("proposal %s: paying by card could not start", proposal.reference)
     return Acceptance(proposal=proposal, enrollment=enrollment, invoice=invoice, payment=paying)
 
 

@@ -16,7 +16,6 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import views as billing_views
-from billing.stripe_client import PaymentUnavailable
 from config.errors import DomainError, NotFound
 from config.pages import (
     PageField,
@@ -26,6 +25,7 @@ from config.pages import (
     page_throttled_answer,
 )
 from config.throttling import page_throttled
+from enrollments.models import Enrollment
 from organizations import selectors, services
 from organizations.models import Proposal
 from organizations.pdf import proposal_pdf
@@ -147,24 +147,30 @@ def proposal_accept_page(request: HttpRequest, token: str) -> HttpResponse:
             accepted = services.proposal_accept(
                 proposal_id=proposal.pk, **ProposalAcceptInput.answer(data.validated_data)
             )
-        except PaymentUnavailable as error:
-            messages.warning(request, error.message)
-            return redirect("proposal", token=token)
         except DomainError as error:
             errors = _flat_errors(error.fields) if error.fields else {"": [error.message]}
         else:
-            return _onward(accepted)
+            return _onward(request, accepted)
     fields = page_fields(ANSWER_FIELDS, typed, errors)
     return _page(request, proposal, fields, error_summary(fields, errors), status=400)
 
 
-def _onward(accepted: services.Acceptance) -> HttpResponse:
-    payment = accepted.payment
+def _onward(request: HttpRequest, accepted: services.Acceptance) -> HttpResponse:
+    payment, invoice = accepted.payment, accepted.invoice
     if payment is not None and payment.checkout_url:
         return HttpResponseRedirect(payment.checkout_url)
-    if payment is not None and accepted.invoice is not None:
-        paying = signing.dumps(accepted.invoice.pk, salt=billing_views.CARD_PAGE)
+    if payment is not None and invoice is not None:
+        paying = signing.dumps(invoice.pk, salt=billing_views.CARD_PAGE)
         return redirect("invoice-card-page", paying=paying)
+    if accepted.enrollment.status == Enrollment.Status.PENDING_PAYMENT and invoice is not None:
+        messages.warning(
+            request,
+            _(
+                "Thank you: your acceptance is saved and the time is held for you, but we "
+                "couldn't reach our payment provider just now. Please pay here in a few minutes."
+            ),
+        )
+        return redirect("invoice", token=invoice.token)
     return redirect(reverse("booking", args=[accepted.enrollment.token]) + "?accepted=1")
 
 

@@ -293,3 +293,18 @@ def test_the_proposal_pdf_is_for_the_purchasing_department(client, sent):
     ):
         assert expected in text, expected
     assert client.get(f"/proposals/{proposal.token[:-1]}x.pdf").status_code == HTTPStatus.NOT_FOUND
+
+
+def test_accepting_by_card_while_stripe_is_away_keeps_the_acceptance(api, client, sent):
+    proposal = sent()  # Stripe is not reachable here: nothing stubs it
+
+    response = accept(api, proposal, payment="card")
+
+    assert response.status_code == HTTPStatus.CREATED
+    assert response.json()["payment"] is None
+    booking = Enrollment.objects.get()
+    invoice = Invoice.objects.get()
+    assert (booking.status, invoice.status) == (Enrollment.Status.PENDING_PAYMENT, "open")
+    assert not OutgoingMail.objects.filter(kind="invoice_issued").exists()  # paid at once
+    page = client.get(f"/invoices/{invoice.token}/").content.decode()
+    assert f"/invoices/{invoice.token}/pay/" in page
