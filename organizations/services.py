@@ -401,9 +401,15 @@ def _buyer(proposal: Proposal, contact: ParticipantInput, billing: dict[str, str
 def _keep_billing_details(
     organization: Organization, billing: dict[str, str], contact: ParticipantInput
 ) -> None:
-    for field in ("address", "postal_code", "city", "country", "vat_id"):
-        setattr(organization, field, billing.get(field, ""))
-    organization.save()
+    given = {
+        field: billing.get(field, "")
+        for field in ("address", "postal_code", "city", "country", "vat_id")
+    }
+    if any(getattr(organization, field) != value for field, value in given.items()):
+        # Only a change is written (and locks the organization's row until commit).
+        for field, value in given.items():
+            setattr(organization, field, value)
+        organization.save()
     Contact.objects.get_or_create(
         organization=organization, email=contact.email, defaults={"name": contact.name}
     )
