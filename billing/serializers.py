@@ -170,7 +170,7 @@ class BillingInput(serializers.Serializer[Any]):
 
     def validate_country(self, value: str) -> str:
         code = value.strip().upper()
-        if code not in dict(countries):
+        if countries.alpha2(code) != code:
             raise serializers.ValidationError(
                 _("Please give the country as its two-letter code, such as NL, BE or DE.")
             )

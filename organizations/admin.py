@@ -27,7 +27,7 @@ class OrganizationForm(forms.ModelForm[Organization]):
 
     def clean_country(self) -> str:
         country = str(self.cleaned_data.get("country", "")).strip().upper()
-        if country and country not in dict(countries):
+        if country and countries.alpha2(country) != country:
             raise forms.ValidationError("Use the two-letter ISO 3166 code, such as NL or DE.")
         return country
 
