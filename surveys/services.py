@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -90,11 +90,9 @@ def _participants_due(*, now: datetime) -> QuerySet[Participant]:
     """
     ended_by = now - timedelta(hours=settings.FOLLOWUP_SURVEY_DELAY_HOURS)
     confirmed = Participant.objects.filter(enrollment__status=Enrollment.Status.CONFIRMED)
-    attendance_taken = Exists(
-        confirmed.filter(
-            enrollment__session_id=OuterRef("enrollment__session_id"), attended__isnull=False
-        )
-    )
+    # The sessions whose attendance was taken, found once for the whole query (a condition
+    # per participant would look at every other participant of a big session: n²).
+    attendance_taken = confirmed.filter(attended__isnull=False).values("enrollment__session_id")
     return (
         confirmed.filter(
             enrollment__session__ends_at__lte=ended_by,
@@ -102,8 +100,7 @@ def _participants_due(*, now: datetime) -> QuerySet[Participant]:
             survey_invitation__isnull=True,
         )
         .exclude(enrollment__session__status=Session.Status.CANCELLED)
-        .annotate(attendance_taken=attendance_taken)
-        .filter(Q(attendance_taken=False) | Q(attended=True))
+        .filter(Q(attended=True) | ~Q(enrollment__session_id__in=attendance_taken))
         .select_related("enrollment__session__offering")
         .order_by("id")
     )
