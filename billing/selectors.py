@@ -1,4 +1,4 @@
-"""Reads of payments and refunds, by what they pay for."""
+"""Reads of payments, refunds and invoices, by what they pay for or bill."""
 
 from datetime import datetime
 

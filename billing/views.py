@@ -20,7 +20,7 @@ from billing.services.invoices import rate_totals
 from billing.services.payments import CARD_ID, payment_pay_by_card
 from billing.stripe_client import PaymentUnavailable
 from config.errors import Conflict, DomainError, InvalidInput, NotFound, TooMany, error_body
-from config.pages import page_not_found, page_throttled_answer
+from config.pages import page_not_found, page_throttled_answer, pdf_response
 from config.security_headers import stripe_js_url
 from config.throttling import page_throttled
 
@@ -78,10 +78,7 @@ def invoice_pdf_download(request: HttpRequest, token: str) -> HttpResponse:
         invoice = invoice_by_token(token)
     except NotFound as error:
         return page_not_found(request, error)
-    response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return pdf_response(invoice_pdf(invoice), filename=f"{invoice.number}.pdf")
 
 
 @never_cache

@@ -40,6 +40,15 @@ def page_throttled_answer(request: HttpRequest, wait: float) -> HttpResponse:
     return response
 
 
+def pdf_response(content: bytes, *, filename: str) -> HttpResponse:
+    """A PDF behind a secret link (an invoice, a proposal): shown in the browser, never
+    kept by a browser or a proxy."""
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
 def page_not_found(request: HttpRequest, error: NotFound) -> HttpResponse:
     """The kind page shown for a link that leads nowhere (an old or mistyped one)."""
     return render(request, "pages/not_found.html", {"message": error.message}, status=404)

@@ -23,6 +23,7 @@ from config.pages import (
     page_fields,
     page_not_found,
     page_throttled_answer,
+    pdf_response,
 )
 from config.throttling import page_throttled
 from enrollments.models import Enrollment
@@ -204,7 +205,4 @@ def proposal_pdf_download(request: HttpRequest, token: str) -> HttpResponse:
         proposal = selectors.proposal_by_token(token)
     except NotFound as error:
         return page_not_found(request, error)
-    response = HttpResponse(proposal_pdf(proposal), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{proposal.reference}.pdf"'
-    response["Cache-Control"] = "no-store, private"
-    return response
+    return pdf_response(proposal_pdf(proposal), filename=f"{proposal.reference}.pdf")
