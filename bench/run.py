@@ -45,6 +45,11 @@ RUSH_ROUNDS, RUSH_REQUESTS, RUSH_SEATS = 10, 200, 20
 WEBHOOK_EVENTS, DUPLICATE_SHARE = 1000, 0.2
 PROPOSALS, INVOICES_WITHIN = 1000, 20.0  # seconds
 SURVEY_PEOPLE = int(os.environ.get("BENCH_SURVEY_PEOPLE", "10000"))
+SCENARIOS = ("catalog", "rush", "webhooks", "surveys", "invoices", "uncached")
+# `BENCH_ONLY=invoices,rush` runs those scenarios alone, to measure a change quickly; such a
+# partial run reports to var/bench/partial.md and leaves bench/RESULTS.md as it is.
+ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name} or set(SCENARIOS)
+PARTIAL = ROOT / "var" / "bench" / "partial.md"
 WEBHOOK_SECRET = "whsec_bench_regard"  # noqa: S105 -- signs the bench's own events
 JSON = {"Content-Type": "application/json"}
 WEBHOOK_PATH = "/api/v1/billing/stripe/webhook/"
@@ -556,6 +561,9 @@ def survey_fanout(bench: Bench, sink: mail_sink.CountingSink, worker: processes.
 
 def main() -> int:
     began = time.monotonic()
+    if unknown := ONLY - set(SCENARIOS):
+        print(f"bench: no scenario {', '.join(sorted(unknown))}; one of {', '.join(SCENARIOS)}")
+        return 2
     fresh_database(DATABASE_URL)
     fresh_redis(REDIS_URL)
     web_port, stripe_port, smtp_port = (processes.free_port() for _ in range(3))
@@ -587,30 +595,38 @@ def main() -> int:
             worker_command = processes.procfile_command("worker")
             with processes.started("worker", worker_command, env) as worker:
                 with web_server(env, bench.base):
-                    print("bench: catalog against the constant baseline", flush=True)
-                    catalog(bench, cached=True)
-                    print("bench: enrollment rush against the INSERT baseline", flush=True)
-                    enrollment_rush(bench)
-                    insert = Request("POST", "/bench/insert/", b"{}", JSON)
-                    bench.row(
-                        bench.steady(f"INSERT baseline, {CLIENTS} clients", load.same(insert))
-                    )
-                    print("bench: webhook ingest", flush=True)
-                    webhook_ingest(bench)
-                    print("bench: survey fan-out", flush=True)
-                    survey_fanout(bench, sink, worker)
+                    if "catalog" in ONLY:
+                        print("bench: catalog against the constant baseline", flush=True)
+                        catalog(bench, cached=True)
+                    if "rush" in ONLY:
+                        print("bench: enrollment rush against the INSERT baseline", flush=True)
+                        enrollment_rush(bench)
+                        insert = Request("POST", "/bench/insert/", b"{}", JSON)
+                        bench.row(
+                            bench.steady(f"INSERT baseline, {CLIENTS} clients", load.same(insert))
+                        )
+                    if "webhooks" in ONLY:
+                        print("bench: webhook ingest", flush=True)
+                        webhook_ingest(bench)
+                    if "surveys" in ONLY:
+                        print("bench: survey fan-out", flush=True)
+                        survey_fanout(bench, sink, worker)
                     # After the fan-out, so that it measures the survey job alone, not a worker
                     # still sending the 2,000 emails a thousand acceptances owe.
-                    print("bench: invoices issued by accepting proposals", flush=True)
-                    invoices_issued(bench)
-                print("bench: catalog with the cache off", flush=True)
-                with web_server(env, bench.base, CATALOG_CACHE_SECONDS="0"):
-                    catalog(bench, cached=False)
+                    if "invoices" in ONLY:
+                        print("bench: invoices issued by accepting proposals", flush=True)
+                        invoices_issued(bench)
+                if "uncached" in ONLY:
+                    print("bench: catalog with the cache off", flush=True)
+                    with web_server(env, bench.base, CATALOG_CACHE_SECONDS="0"):
+                        catalog(bench, cached=False)
     finally:
         controller.stop()
     bench.facts["duration"] = f"{time.monotonic() - began:.0f} s"
-    RESULTS.write_text(report.markdown(bench))
-    print(f"bench: wrote {RESULTS.relative_to(ROOT)}", flush=True)
+    written = RESULTS if ONLY.issuperset(SCENARIOS) else PARTIAL
+    written.parent.mkdir(parents=True, exist_ok=True)
+    written.write_text(report.markdown(bench))
+    print(f"bench: wrote {written.relative_to(ROOT)}", flush=True)
     return 0 if all(passed for _, passed, _ in bench.checks) else 1
 
 

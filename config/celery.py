@@ -29,6 +29,27 @@ SWEEP_BUDGET_SECONDS = 90
 _task_import = threading.Lock()
 
 
+class _Kick:
+    """Queues `task_name` with `kwargs`, as an on-commit hook (see enqueue_on_commit)."""
+
+    def __init__(self, task_name: str, kwargs: dict[str, Any]) -> None:
+        self.task_name, self.kwargs = task_name, kwargs
+
+    def __call__(self) -> None:
+        if outage.paused():
+            return  # the broker failed a moment ago: the sweep will pick the work up
+        try:
+            if self.task_name not in app.tasks:
+                # Web processes never import the task modules; the worker does at start.
+                with _task_import:
+                    if self.task_name not in app.tasks:  # a thread we waited for imported them
+                        app.loader.import_default_modules()
+            app.tasks[self.task_name].apply_async(kwargs=self.kwargs, retry=False)
+        except Exception as error:
+            # Warned once a minute; the process leaves the broker alone for a few seconds.
+            outage.failed("jobs queued on commit (their sweeps pick the work up)", error)
+
+
 def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
     """Queue a task by name once the current transaction commits.
 
@@ -36,22 +57,23 @@ def enqueue_on_commit(task_name: str, /, **kwargs: Any) -> None:
     a periodic sweep (the outbox sweep, `billing.reconcile_payments`) that finds the rows
     it would have handled, so an outage delays the work and never loses it.
     """
+    transaction.on_commit(_Kick(task_name, kwargs))
 
-    def kick() -> None:
-        if outage.paused():
-            return  # the broker failed a moment ago: the sweep will pick the work up
-        try:
-            if task_name not in app.tasks:
-                # Web processes never import the task modules; the worker does at start.
-                with _task_import:
-                    if task_name not in app.tasks:  # a thread we waited for imported them
-                        app.loader.import_default_modules()
-            app.tasks[task_name].apply_async(kwargs=kwargs, retry=False)
-        except Exception as error:
-            # Warned once a minute; the process leaves the broker alone for a few seconds.
-            outage.failed("jobs queued on commit (their sweeps pick the work up)", error)
 
-    transaction.on_commit(kick)
+def enqueue_batch_on_commit(task_name: str, /, key: str, item: Any) -> None:
+    """Like enqueue_on_commit, with `item` added to the list argument `key` of the one such
+    task the transaction queues: a change that owes three emails queues one task for them.
+
+    The hook waiting in the transaction takes the item; a hook that a rolled-back savepoint
+    took away is gone from the list, and a new one is queued. An item added inside a
+    savepoint that then rolls back stays in the batch, so the task must find it gone and do
+    nothing (as the outbox does with an email that was never committed).
+    """
+    for _, hook, _ in transaction.get_connection().run_on_commit:
+        if isinstance(hook, _Kick) and hook.task_name == task_name and key in hook.kwargs:
+            hook.kwargs[key].append(item)
+            return
+    transaction.on_commit(_Kick(task_name, {key: [item]}))
 
 
 @task_prerun.connect

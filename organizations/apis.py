@@ -36,9 +36,9 @@ class ProposalAcceptApi(APIView):
     def post(self, request: Request, token: str) -> Response:
         data = ProposalAcceptInput(data=request.data)
         data.is_valid(raise_exception=True)
-        proposal = selectors.proposal_by_token(token)
         accepted = services.proposal_accept(
-            proposal_id=proposal.pk, **ProposalAcceptInput.answer(data.validated_data)
+            proposal_id=selectors.proposal_id_by_token(token),
+            **ProposalAcceptInput.answer(data.validated_data),
         )
         enrollment, invoice = accepted.enrollment, accepted.invoice
         return Response(
@@ -59,8 +59,8 @@ class ProposalDeclineApi(APIView):
 
     @extend_schema(request=ProposalDeclineInput, responses={200: ProposalOutput})
     def post(self, request: Request, token: str) -> Response:
-        proposal = selectors.proposal_by_token(token)
+        proposal_id = selectors.proposal_id_by_token(token)
         data = ProposalDeclineInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.proposal_decline(proposal_id=proposal.pk, reason=data.validated_data["reason"])
+        services.proposal_decline(proposal_id=proposal_id, reason=data.validated_data["reason"])
         return Response(ProposalOutput.build(selectors.proposal_by_token(token)))

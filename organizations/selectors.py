@@ -8,18 +8,32 @@ from inquiries.models import Inquiry
 from organizations.models import Organization, Proposal
 
 
+def _visible(token: str) -> QuerySet[Proposal]:
+    # A draft is never visible behind its link, nor an anonymized proposal.
+    return Proposal.objects.exclude(status=Proposal.Status.DRAFT).filter(
+        token=token, anonymized_at=None
+    )
+
+
 def proposal_by_token(token: str) -> Proposal:
-    """The proposal behind a secret link; a draft is never visible, nor an anonymized one."""
+    """The proposal behind a secret link, to show."""
     proposal = (
-        Proposal.objects.select_related("offering", "organization", "enrollment", "invoice")
+        _visible(token)
+        .select_related("offering", "organization", "enrollment", "invoice")
         .prefetch_related("options")
-        .exclude(status=Proposal.Status.DRAFT)
-        .filter(token=token, anonymized_at=None)
         .first()
     )
     if proposal is None:
         raise NotFound()
     return proposal
+
+
+def proposal_id_by_token(token: str) -> int:
+    """Only which proposal the link is for, to answer it: the answer reads it under lock."""
+    proposal_id = _visible(token).values_list("pk", flat=True).first()
+    if proposal_id is None:
+        raise NotFound()
+    return proposal_id
 
 
 def invoices_of_organization(organization: Organization) -> QuerySet[Invoice]:

@@ -410,9 +410,8 @@ def _keep_billing_details(
         for field, value in given.items():
             setattr(organization, field, value)
         organization.save()
-    Contact.objects.get_or_create(
-        organization=organization, email=contact.email, defaults={"name": contact.name}
-    )
+    if not Contact.objects.filter(organization=organization, email=contact.email).exists():
+        Contact.objects.create(organization=organization, email=contact.email, name=contact.name)
 
 
 def proposal_decline(

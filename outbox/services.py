@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.views.decorators.debug import sensitive_variables
 
-from config.celery import enqueue_on_commit
+from config.celery import enqueue_batch_on_commit
 from config.errors import TooMany
 from outbox.models import OutgoingMail, PracticeAlert
 
@@ -141,8 +141,14 @@ def mail_queue(
         except IntegrityError:
             return None  # this email was owed once and is already in the outbox
     if kick:
-        enqueue_on_commit("enrollments.dispatch_outbox", mail_id=mail.pk)
+        mail_send_on_commit(mail.pk)
     return mail
+
+
+def mail_send_on_commit(mail_id: int) -> None:
+    """Send the email once the transaction commits: with the others it queued, in one task
+    over one connection to the mail server."""
+    enqueue_batch_on_commit("enrollments.dispatch_outbox", key="mail_ids", item=mail_id)
 
 
 def mail_send(
@@ -294,6 +300,17 @@ def mail_send_due(*, budget_seconds: float) -> MailSwept:
     return MailSwept(tried=tried, unfinished=False)
 
 
+def mail_send_each(*, mail_ids: Iterable[int]) -> None:
+    """Send these rows (the emails one change queued) over one connection, each only if it
+    is still due: one that was sent meanwhile, or never committed, is passed over."""
+    connection = get_connection()
+    try:
+        for mail_id in mail_ids:
+            mail_send(mail_id=mail_id, connection=connection)
+    finally:
+        _close_quietly(connection)
+
+
 def mail_requeue(*, mail: OutgoingMail) -> None:
     """Send a failed or already sent email again (the admin's resend)."""
     with transaction.atomic():
@@ -304,7 +321,7 @@ def mail_requeue(*, mail: OutgoingMail) -> None:
             last_error="",
             sent_at=None,
         )
-        enqueue_on_commit("enrollments.dispatch_outbox", mail_id=mail.pk)
+        mail_send_on_commit(mail.pk)
 
 
 # --- Practice alerts ------------------------------------------------------------------------

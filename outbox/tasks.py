@@ -8,10 +8,13 @@ from outbox import services
 
 # The name is the contract's (DESIGN.md, Jobs): it was born in enrollments and keeps it.
 @shared_task(name="enrollments.dispatch_outbox")
-def dispatch_outbox(mail_id: int | None = None) -> None:
-    """Send one email (queued on commit), or sweep every due row (beat, every minute)."""
+def dispatch_outbox(mail_id: int | None = None, mail_ids: list[int] | None = None) -> None:
+    """Send the emails a change queued (on its commit), or sweep every due row (beat, every
+    minute). `mail_id` alone is how the tasks queued before batches named their email."""
     if mail_id is not None:
-        services.mail_send(mail_id=mail_id)
+        mail_ids = [mail_id]
+    if mail_ids:
+        services.mail_send_each(mail_ids=mail_ids)
         return
     services.mail_release_abandoned()
     if services.mail_send_due(budget_seconds=SWEEP_BUDGET_SECONDS).unfinished:

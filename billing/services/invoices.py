@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -93,18 +93,29 @@ def number_allocate(*, kind: str, issued_at: datetime) -> str:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("An invoice number is allocated inside the issuing transaction.")
     key, number_format = _series(kind, issued_at)
-    InvoiceSeries.objects.get_or_create(key=key)
-    InvoiceSeries.objects.filter(key=key).update(last_number=F("last_number") + 1)
-    number = InvoiceSeries.objects.values_list("last_number", flat=True).get(key=key)
+    number = _next_in_series(key)
+    if number is None:  # the series' first number: its row is made, then counted on
+        InvoiceSeries.objects.get_or_create(key=key)
+        number = _next_in_series(key)
     year = issued_at.astimezone(ZoneInfo(settings.PRACTICE_TIME_ZONE)).year
     return number_format.format(year=year, n=number)
 
 
-def _unique_token() -> str:
-    while True:
-        token = new_token()
-        if not Invoice.objects.filter(token=token).exists():
-            return token
+def _next_in_series(key: str) -> int | None:
+    # One statement, counted and read under the row's lock (UPDATE ... RETURNING, which the
+    # ORM does not offer): the lock is held until commit from here, so nothing is spared.
+    table, counter, series = (
+        connection.ops.quote_name(name)
+        for name in (InvoiceSeries._meta.db_table, "last_number", "key")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {counter} = {counter} + 1 WHERE {series} = %s "  # noqa: S608
+            f"RETURNING {counter}",
+            [key],
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def _notes(lines: Sequence[InvoiceLine], terms: str) -> str:
@@ -159,7 +170,9 @@ def invoice_issue(
     if not lines:
         raise ValueError("An invoice has at least one line.")
     now = now or timezone.now()
-    with transaction.atomic():
+    # Within the caller's transaction no savepoint of its own: nothing recovers from a
+    # failure here but by undoing the whole change.
+    with transaction.atomic(savepoint=False):
         built = priced_lines(buyer=buyer, lines=lines)
         invoice = _issue(
             kind=Invoice.Kind.INVOICE,
@@ -201,7 +214,7 @@ def _issue(
     tax = sum(line.tax_cents for line in lines)
     invoice = Invoice(
         kind=kind,
-        token=_unique_token(),
+        token=new_token(),
         status=Invoice.Status.OPEN if net + tax > 0 else Invoice.Status.PAID,
         payable_type=ContentType.objects.get_for_model(payable) if payable else None,
         payable_id=payable.pk if payable else None,

@@ -44,9 +44,9 @@ def test_queue_renders_the_email_into_a_row():
 
 
 def test_queue_dispatches_only_after_commit(django_capture_on_commit_callbacks, monkeypatch):
-    sent: list[int] = []
+    sent: list[list[int]] = []
     monkeypatch.setattr(
-        dispatch_outbox, "apply_async", lambda kwargs, **options: sent.append(kwargs["mail_id"])
+        dispatch_outbox, "apply_async", lambda kwargs, **options: sent.append(kwargs["mail_ids"])
     )
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -54,7 +54,52 @@ def test_queue_dispatches_only_after_commit(django_capture_on_commit_callbacks, 
         assert sent == []
 
     assert len(callbacks) == 1
-    assert sent == [row.id]
+    assert sent == [[row.id]]
+
+
+def test_the_emails_of_one_change_go_in_one_task(django_capture_on_commit_callbacks, monkeypatch):
+    sent: list[list[int]] = []
+    monkeypatch.setattr(
+        dispatch_outbox, "apply_async", lambda kwargs, **options: sent.append(kwargs["mail_ids"])
+    )
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        rows = [queue_note(), queue_note(to="grace@example.org"), queue_note(to="kat@example.org")]
+
+    assert len(callbacks) == 1
+    assert sent == [[row.id for row in rows]]
+
+
+def test_a_savepoint_rolled_back_takes_its_task_along(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    sent: list[list[int]] = []
+    monkeypatch.setattr(
+        dispatch_outbox, "apply_async", lambda kwargs, **options: sent.append(kwargs["mail_ids"])
+    )
+
+    def undone_change() -> None:
+        with transaction.atomic():
+            queue_note()
+            raise RuntimeError("the change is undone, and its email with it")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(RuntimeError):
+            undone_change()
+        kept = queue_note(to="grace@example.org")
+
+    assert sent == [[kept.id]]
+    assert list(OutgoingMail.objects.values_list("id", flat=True)) == [kept.id]
+
+
+def test_one_task_sends_its_emails_over_one_connection(smtp_sink):
+    rows = [queue_note(), queue_note(to="grace@example.org")]
+
+    dispatch_outbox(mail_ids=[*(row.id for row in rows), 404_404])  # one never committed
+
+    assert sorted(m["To"] for m in smtp_sink.messages) == ["ada@example.org", "grace@example.org"]
+    assert len(set(smtp_sink.peers)) == 1
+    assert set(OutgoingMail.objects.values_list("status", flat=True)) == {"sent"}
 
 
 def test_queue_survives_a_broker_that_does_not_answer(
