@@ -13,7 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.models import Invoice
-from billing.pdf import invoice_pdf
 from billing.selectors import invoice_by_token
 from billing.services.invoice_payments import invoice_pay
 from billing.services.invoices import rate_totals
@@ -78,6 +77,10 @@ def invoice_pdf_download(request: HttpRequest, token: str) -> HttpResponse:
         invoice = invoice_by_token(token)
     except NotFound as error:
         return page_not_found(request, error)
+    # Here, not at the top: the PDF library and its fonts weigh some 20 MB in every process
+    # that loads the URLs (the worker's too); only one that writes a PDF needs them.
+    from billing.pdf import invoice_pdf
+
     return pdf_response(invoice_pdf(invoice), filename=f"{invoice.number}.pdf")
 
 

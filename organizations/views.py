@@ -29,7 +29,6 @@ from config.throttling import page_throttled
 from enrollments.models import Enrollment
 from organizations import selectors, services
 from organizations.models import Proposal
-from organizations.pdf import proposal_pdf
 from organizations.serializers import ProposalAcceptInput, ProposalDeclineInput
 from workshops.calendar import describe_span
 
@@ -205,4 +204,8 @@ def proposal_pdf_download(request: HttpRequest, token: str) -> HttpResponse:
         proposal = selectors.proposal_by_token(token)
     except NotFound as error:
         return page_not_found(request, error)
+    # Here, not at the top: the PDF library and its fonts weigh some 20 MB in every process
+    # that loads the URLs (the worker's too); only one that writes a PDF needs them.
+    from organizations.pdf import proposal_pdf
+
     return pdf_response(proposal_pdf(proposal), filename=f"{proposal.reference}.pdf")
