@@ -445,6 +445,8 @@ REST_FRAMEWORK = {
         "booking-changes": env.str("BOOKING_CHANGE_THROTTLE_RATE", default="30/hour"),
         # ...and the participant list of one booking, from wherever its link is used.
         "roster-link": env.str("ROSTER_THROTTLE_RATE", default="10/hour"),
+        # Trying discount codes before booking, per address: codes are not to be guessed.
+        "discount-codes": env.str("DISCOUNT_CODE_THROTTLE_RATE", default="30/hour"),
     },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
@@ -15,8 +15,8 @@ from billing.selectors import refundable_cents, refunds_of
 from config.admin_site import HistoryAdmin, PersonalDataAdmin
 from config.errors import DomainError
 from config.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
-from enrollments.models import Enrollment, Participant
-from enrollments.services import cancellation, roster
+from enrollments.models import DiscountCode, DiscountRedemption, Enrollment, Participant
+from enrollments.services import cancellation, discounts, roster
 from enrollments.services.emails import booking_url
 from workshops.selectors import sessions_for_staff
 
@@ -75,6 +75,7 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
         "organization",
         "seats",
         "amount",
+        "discount",
         "hold_expires_at",
         "refunds",
         "booking_link",
@@ -93,6 +94,16 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
         return (
             f"{format_amount(enrollment.amount_cents, enrollment.currency)} {enrollment.currency}"
         )
+
+    @admin.display(description="discount code")
+    def discount(self, enrollment: Enrollment) -> str:
+        used = DiscountRedemption.objects.filter(enrollment=enrollment).select_related("code")
+        redemption = used.first()
+        if redemption is None:
+            return "—"
+        off = format_amount(redemption.amount_off_cents, enrollment.currency)
+        back = ", use given back" if redemption.given_back_at else ""
+        return f"{redemption.code.code}: {off} {enrollment.currency} off{back}"
 
     @admin.display(description="refunds")
     def refunds(self, enrollment: Enrollment) -> str:
@@ -217,3 +228,151 @@ class ParticipantAdmin(PersonalDataAdmin):
     @admin.display(description="session", ordering="enrollment__session__starts_at")
     def session(self, participant: Participant) -> str:
         return str(participant.enrollment.session)
+
+
+class DiscountCodeForm(forms.ModelForm[DiscountCode]):
+    """The code as people will type it: kept in capitals; its amount in the currency's units."""
+
+    amount_off = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        decimal_places=2,
+        max_digits=12,
+        help_text="For an amount off: e.g. 25.00, off each booking (never below zero).",
+    )
+
+    class Meta:
+        model = DiscountCode
+        fields = [
+            "code",
+            "label",
+            "kind",
+            "percent_off",
+            "currency",
+            "offerings",
+            "valid_from",
+            "valid_until",
+            "max_uses",
+            "max_uses_per_email",
+            "is_active",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        code = self.instance
+        if code.pk and code.amount_off_cents:
+            self.initial["amount_off"] = minor_units_to_decimal(
+                code.amount_off_cents, code.currency
+            )
+
+    def clean_code(self) -> str:
+        code = discounts.normalized(self.cleaned_data["code"])
+        if len(code) < discounts.MIN_LENGTH or not all(c.isalnum() or c in "-_" for c in code):
+            raise forms.ValidationError(
+                f"At least {discounts.MIN_LENGTH} letters or digits (a dash or underscore may "
+                "join them), so that it cannot be guessed by chance."
+            )
+        taken = DiscountCode.objects.filter(code=code).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError("There is a code written like this already.")
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        kind = cleaned.get("kind")
+        if kind == DiscountCode.Kind.PERCENT:
+            if not cleaned.get("percent_off") or not 1 <= cleaned["percent_off"] <= 100:
+                self.add_error("percent_off", "Give the percentage off, from 1 to 100.")
+            cleaned["amount_off"] = None
+        elif kind == DiscountCode.Kind.AMOUNT:
+            if not cleaned.get("amount_off"):
+                self.add_error("amount_off", "Give the amount off, e.g. 25.00.")
+            cleaned["percent_off"] = None
+        begins, ends = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if begins and ends and ends <= begins:
+            self.add_error("valid_until", "The code must stop being valid after it starts.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> DiscountCode:
+        code = super().save(commit=False)
+        code.percent_off = self.cleaned_data.get("percent_off")
+        amount = self.cleaned_data.get("amount_off")
+        code.amount_off_cents = (
+            decimal_to_minor_units(amount, code.currency) if amount is not None else None
+        )
+        if commit:
+            code.save()
+            self.save_m2m()
+        return code
+
+
+class RedemptionInline(admin.TabularInline[DiscountRedemption, DiscountCode]):
+    """The bookings it was used on, by reference: whose they are, the booking says."""
+
+    model = DiscountRedemption
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("booking", "amount_off", "created_at", "given_back_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="booking")
+    def booking(self, redemption: DiscountRedemption) -> str:
+        enrollment = redemption.enrollment
+        return f"{enrollment.reference} ({enrollment.get_status_display()})"
+
+    @admin.display(description="off")
+    def amount_off(self, redemption: DiscountRedemption) -> str:
+        currency = redemption.enrollment.currency
+        return f"{format_amount(redemption.amount_off_cents, currency)} {currency}"
+
+
+@admin.register(DiscountCode)
+class DiscountCodeAdmin(HistoryAdmin):
+    form = DiscountCodeForm
+    list_display = ["code", "label", "takes_off", "uses", "valid_from", "valid_until", "is_active"]
+    list_filter = ["is_active", "kind", "offerings"]
+    search_fields = ["code", "label"]
+    filter_horizontal = ["offerings"]
+    inlines = [RedemptionInline]
+    actions = ["deactivate"]
+    fieldsets = [
+        (None, {"fields": ["code", "label", "is_active"]}),
+        ("How much", {"fields": ["kind", "percent_off", "amount_off", "currency"]}),
+        (
+            "For what, and when",
+            {
+                "fields": ["offerings", "valid_from", "valid_until"],
+                "description": "No offerings chosen: it applies to every offering.",
+            },
+        ),
+        ("How often", {"fields": ["max_uses", "max_uses_per_email"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DiscountCode]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(in_use=Count("redemptions", filter=Q(redemptions__given_back_at=None)))
+        )
+
+    @admin.display(description="takes off")
+    def takes_off(self, code: DiscountCode) -> str:
+        if code.kind == DiscountCode.Kind.PERCENT:
+            return f"{code.percent_off}%"
+        return f"{format_amount(code.amount_off_cents or 0, code.currency)} {code.currency}"
+
+    @admin.display(description="uses", ordering="in_use")
+    def uses(self, code: DiscountCode) -> str:
+        used = code.in_use  # type: ignore[attr-defined]
+        return f"{used} of {code.max_uses}" if code.max_uses is not None else str(used)
+
+    @admin.action(description="Deactivate the selected codes", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[DiscountCode]) -> None:
+        changed = discounts.discount_codes_deactivate(
+            code_ids=queryset.values_list("pk", flat=True)
+        )
+        for code in changed:
+            self.log_change(request, code, "Deactivated.")
+        self.message_user(request, "The selected codes can no longer be used.", messages.SUCCESS)

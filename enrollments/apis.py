@@ -9,18 +9,25 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing.services.payments import payment_block
+from config.errors import NotFound
+from config.money import format_amount
 from config.pages import private_answers
 from config.throttling import PerLinkThrottle, ScopedRateThrottle, client_address
 from enrollments import selectors
 from enrollments.idempotency import HEADER, idempotent
+from enrollments.models import DiscountCode
 from enrollments.serializers import (
+    DiscountQuoteInput,
+    DiscountQuoteOutput,
     EnrollmentCreatedOutput,
     EnrollmentCreateInput,
     EnrollmentOutput,
     ParticipantsReplaceInput,
     PaymentOutput,
 )
-from enrollments.services import cancellation, holds, roster
+from enrollments.services import cancellation, discounts, holds, roster
+from enrollments.services.receipts import booking_amount
+from enrollments.services.seats import SessionNotFound
 
 
 def _detail(token: str) -> Response:
@@ -116,3 +123,53 @@ class EnrollmentPayApi(APIView):
         enrollment = selectors.enrollment_by_token(token)
         payment = holds.enrollment_pay(enrollment_id=enrollment.pk)
         return Response(payment_block(payment))
+
+
+class DiscountCodeApi(APIView):
+    """What a discount code takes off seats in a session, before booking (DESIGN.md)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "discount-codes"
+
+    @extend_schema(parameters=[DiscountQuoteInput], responses={200: DiscountQuoteOutput})
+    def get(self, request: Request, code: str) -> Response:
+        query = DiscountQuoteInput(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        wanted = query.validated_data
+        session = selectors.bookable_session(wanted["session"])
+        if session is None:
+            raise SessionNotFound()
+        try:
+            quote = discounts.discount_quote(
+                code=code, session=session, seats=wanted["seats"], email=wanted["email"]
+            )
+        except DiscountCode.DoesNotExist:
+            raise NotFound(discounts.unknown_code().reason) from None
+        except discounts.DiscountRefused as refused:
+            full = booking_amount(session, wanted["seats"])
+            currency = session.offering.currency
+            return Response(
+                DiscountQuoteOutput(
+                    {
+                        "code": discounts.normalized(code),
+                        "valid": False,
+                        "amount_off": format_amount(0, currency),
+                        "amount": format_amount(full, currency),
+                        "currency": currency,
+                        "message": refused.reason,
+                    }
+                ).data
+            )
+        currency = session.offering.currency
+        return Response(
+            DiscountQuoteOutput(
+                {
+                    "code": quote.code.code,
+                    "valid": True,
+                    "amount_off": format_amount(quote.amount_off_cents, currency),
+                    "amount": format_amount(quote.amount_cents, currency),
+                    "currency": currency,
+                    "message": "",
+                }
+            ).data
+        )

@@ -12,14 +12,17 @@ class EnrollmentsConfig(AppConfig):
         # Here, not at the top: models can be imported once the app registry is ready.
         from billing.events import PaymentSucceeded, RefundedAtStripe, RefundFailed
         from config import events, privacy
+        from enrollments.events import BookingCancelled, BookingExpired
         from enrollments.models import Enrollment
         from enrollments.privacy import Bookings, Participants, RetriedRequests
-        from enrollments.services import payments
+        from enrollments.services import discounts, payments
         from workshops import cache
 
         events.subscribe(PaymentSucceeded, payments.on_payment_succeeded)
         events.subscribe(RefundedAtStripe, payments.on_refunded_at_stripe)
         events.subscribe(RefundFailed, payments.on_refund_failed)
+        events.subscribe(BookingExpired, discounts.on_booking_ended)
+        events.subscribe(BookingCancelled, discounts.on_booking_ended)
         cache.watch(Enrollment)  # seats left are part of the catalog's answers
         for keeper in (Bookings(), Participants(), RetriedRequests()):
             privacy.register(keeper)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from simple_history.models import HistoricalRecords
 
 
@@ -126,3 +127,97 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"idempotency key {self.pk}"  # the key is the client's: it could say anything
+
+
+class DiscountCode(models.Model):
+    """A code that takes a percentage or an amount off a booking (DESIGN.md, Discount codes).
+    Its uses are its redemptions not given back, counted under the code's row lock."""
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", "Percentage off"
+        AMOUNT = "amount", "Amount off"
+
+    code = models.CharField(
+        max_length=40,
+        unique=True,
+        help_text="At least 5 letters or digits; people may type it in any case.",
+    )
+    label = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What it is for, for the practice (e.g. “spring newsletter”); never a name.",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERCENT)
+    percent_off = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For a percentage: 1 to 100."
+    )
+    amount_off_cents = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="For an amount: in minor units (cents), off each booking, never below zero.",
+    )
+    currency = models.CharField(
+        max_length=3, default="EUR", help_text="An amount off applies to prices in this currency."
+    )
+    offerings = models.ManyToManyField(
+        "workshops.Offering",
+        blank=True,
+        related_name="discount_codes",
+        help_text="None chosen: every offering.",
+    )
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    max_uses = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Bookings it may be used for in all; empty: no limit."
+    )
+    max_uses_per_email = models.PositiveIntegerField(
+        null=True, blank=True, default=1, help_text="Per email address; empty: no limit."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="percent", percent_off__gte=1, percent_off__lte=100)
+                    | Q(kind="amount", amount_off_cents__gte=1)
+                ),
+                name="discount_code_says_how_much",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gt=models.F("valid_from")),
+                name="discount_code_valid_in_order",
+            ),
+            # Kept in capitals, as it is looked up: typed in any case, it is the same code.
+            models.CheckConstraint(condition=Q(code=Upper("code")), name="discount_code_upper"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class DiscountRedemption(models.Model):
+    """A code used on a booking. Given back (`given_back_at`) when the booking expires or is
+    cancelled: the use counts again for someone else. Whose booking it is, the booking says."""
+
+    code = models.ForeignKey(DiscountCode, on_delete=models.PROTECT, related_name="redemptions")
+    enrollment = models.OneToOneField(Enrollment, on_delete=models.CASCADE, related_name="discount")
+    off_cents = models.PositiveIntegerField(
+        help_text="Off the booking's price as the catalog lists it (the invoice's line)."
+    )
+    amount_off_cents = models.PositiveIntegerField(help_text="Off what the booking costs.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    given_back_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["code", "given_back_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.code_id} on booking {self.enrollment_id}"

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from config.privacy import Fields, PersonsRecords, declare_free, declare_history_free
 from config.references import new_token
-from enrollments.models import Enrollment, IdempotencyKey, Participant
+from enrollments.models import DiscountCode, Enrollment, IdempotencyKey, Participant
 
 # How long the first answer to a create request is kept for a retry with the same key.
 IDEMPOTENCY_HOURS = 24
@@ -151,3 +151,16 @@ declare_free(
     ),
 )
 declare_history_free(Enrollment)
+
+declare_free(
+    DiscountCode,
+    "code",
+    "label",
+    "kind",
+    "currency",
+    why=(
+        "the practice's own code and what it is for (its help text asks for no names), a "
+        "kind and a currency code; whose booking used it, the booking says"
+    ),
+)
+declare_history_free(DiscountCode)

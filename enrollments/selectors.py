@@ -20,8 +20,9 @@ from django.utils.translation import gettext
 
 from billing.models import Payment, Refund
 from config.errors import NotFound
-from enrollments.models import Enrollment
+from enrollments.models import DiscountRedemption, Enrollment
 from workshops.models import Session
+from workshops.selectors import listed_sessions
 
 
 def _holding(now: datetime) -> Q:
@@ -67,7 +68,7 @@ def sessions_with_seats(
 def enrollment_by_token(token: str) -> Enrollment:
     """The booking behind a manage link, with what its page and the API show."""
     enrollment = (
-        Enrollment.objects.select_related("session__offering")
+        Enrollment.objects.select_related("session__offering", "discount__code")
         .prefetch_related(
             "participants",
             Prefetch("payments", queryset=Payment.objects.order_by("-attempt")),
@@ -95,3 +96,16 @@ def booking_paying_at_checkout(session_id: str, *, since: datetime) -> Enrollmen
     return Enrollment.objects.filter(
         payments__stripe_checkout_session_id=session_id, payments__created_at__gte=since
     ).first()
+
+
+def discount_of(enrollment: Enrollment) -> DiscountRedemption | None:
+    """The discount code used on the booking, if any (read with it by enrollment_by_token)."""
+    try:
+        return enrollment.discount
+    except DiscountRedemption.DoesNotExist:
+        return None
+
+
+def bookable_session(session_id: int) -> Session | None:
+    """A session the public may book, with its offering."""
+    return listed_sessions().select_related("offering").filter(pk=session_id).first()

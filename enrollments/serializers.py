@@ -16,6 +16,7 @@ from billing.services.payments import payment_block
 from config.money import format_amount
 from config.text import language_field, person_name
 from enrollments.models import Enrollment
+from enrollments.selectors import discount_of
 from enrollments.services.cancellation import cancellation_terms
 from enrollments.services.roster import ParticipantInput
 from workshops.serializers import MONEY, MoneyField, SessionOutput
@@ -63,6 +64,14 @@ class EnrollmentCreateInput(serializers.Serializer[Any]):
     seats = serializers.IntegerField(min_value=1, default=1)
     participants = ParticipantSerializer(many=True, required=False)
     join_waitlist = serializers.BooleanField(default=False)
+    discount_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=True,
+        help_text="Checked against the session when the seats are taken; see discount-codes.",
+    )
     consent = serializers.BooleanField()
     language = language_field(
         "Every email about the booking is written in it; else Accept-Language's."
@@ -130,6 +139,63 @@ class PaymentOutput(serializers.Serializer[Any]):
     payment_intent = serializers.CharField(required=False)
 
 
+class DiscountOutput(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    amount_off = MoneyField()
+    amount = MoneyField(help_text="What remains to pay, as `amount` of the booking.")
+    currency = serializers.CharField()
+
+
+def discount_block(enrollment: Enrollment) -> dict[str, str] | None:
+    redemption = discount_of(enrollment)
+    if redemption is None:
+        return None
+    return {
+        "code": redemption.code.code,
+        "amount_off": format_amount(redemption.amount_off_cents, enrollment.currency),
+        "amount": format_amount(enrollment.amount_cents, enrollment.currency),
+        "currency": enrollment.currency,
+    }
+
+
+class DiscountQuoteInput(serializers.Serializer[Any]):
+    session = serializers.IntegerField(
+        error_messages={"invalid": _("Please give the session's id as a number.")}
+    )
+    seats = serializers.IntegerField(min_value=1, default=1)
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With it, the answer says whether this address may still use the code.",
+    )
+
+    def validate_seats(self, seats: int) -> int:
+        most = settings.MAX_SEATS_PER_BOOKING
+        if seats > most:
+            raise serializers.ValidationError(
+                ngettext(
+                    "At most %(most)s seat can be booked at once.",
+                    "At most %(most)s seats can be booked at once.",
+                    most,
+                )
+                % {"most": most}
+            )
+        return seats
+
+
+class DiscountQuoteOutput(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    valid = serializers.BooleanField()
+    amount_off = MoneyField()
+    amount = MoneyField(help_text="What the seats would cost with the code.")
+    currency = serializers.CharField()
+    message = serializers.CharField(
+        allow_blank=True, help_text="Why the code does not apply, for the person; else empty."
+    )
+
+
 class EnrollmentCreatedOutput(serializers.Serializer[Any]):
     token = serializers.CharField()
     reference = serializers.CharField()
@@ -139,6 +205,7 @@ class EnrollmentCreatedOutput(serializers.Serializer[Any]):
     language = serializers.ChoiceField(choices=settings.LANGUAGES)
     hold_expires_at = serializers.DateTimeField(allow_null=True)
     payment = PaymentOutput(allow_null=True)
+    discount = DiscountOutput(allow_null=True)
 
     @staticmethod
     def build(enrollment: Enrollment, payment: Payment | None) -> dict[str, Any]:
@@ -152,6 +219,7 @@ class EnrollmentCreatedOutput(serializers.Serializer[Any]):
                 "language": enrollment.language,
                 "hold_expires_at": enrollment.hold_expires_at,
                 "payment": payment_block(payment),
+                "discount": discount_block(enrollment),
             }
         ).data
 
@@ -175,6 +243,7 @@ class EnrollmentOutput(serializers.ModelSerializer[Enrollment]):
     payment = serializers.SerializerMethodField()
     refund = serializers.SerializerMethodField()
     cancellation = serializers.SerializerMethodField()
+    discount = serializers.SerializerMethodField()
 
     class Meta:
         model = Enrollment
@@ -194,6 +263,7 @@ class EnrollmentOutput(serializers.ModelSerializer[Enrollment]):
             "payment",
             "refund",
             "cancellation",
+            "discount",
         ]
 
     @extend_schema_field(MONEY)
@@ -223,6 +293,10 @@ class EnrollmentOutput(serializers.ModelSerializer[Enrollment]):
             "currency": enrollment.currency,
             "status": "pending" if pending else "succeeded",
         }
+
+    @extend_schema_field(DiscountOutput(allow_null=True))
+    def get_discount(self, enrollment: Enrollment) -> dict[str, str] | None:
+        return discount_block(enrollment)
 
     @extend_schema_field(CancellationOutput)
     def get_cancellation(self, enrollment: Enrollment) -> dict[str, Any]:

@@ -16,4 +16,5 @@ urlpatterns = [
         name="enrollment-participants",
     ),
     path("enrollments/<str:token>/pay/", apis.EnrollmentPayApi.as_view(), name="enrollment-pay"),
+    path("discount-codes/<str:code>/", apis.DiscountCodeApi.as_view(), name="discount-code"),
 ]

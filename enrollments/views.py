@@ -334,7 +334,15 @@ def checkout_cancelled(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/checkout_cancelled.html")
 
 
-BOOKING_FIELDS = ["name", "email", "organization", "seats", "join_waitlist", "consent"]
+BOOKING_FIELDS = [
+    "name",
+    "email",
+    "organization",
+    "seats",
+    "discount_code",
+    "join_waitlist",
+    "consent",
+]
 
 
 @never_cache
@@ -394,7 +402,8 @@ def session_book(request: HttpRequest, session_id: int) -> HttpResponse:
         full = {**terms, "enrollment_open": False, "waitlist_open": True}
         return _booking_form(request, session, full, typed, rows, {"form": [error.message]}, 409)
     except (DomainError, PaymentUnavailable) as error:
-        errors = {"form": [error.message]}
+        # A refusal of one field (a discount code) is told at that field.
+        errors = getattr(error, "fields", None) or {"form": [error.message]}
         return _booking_form(request, session, terms, typed, rows, errors, error.status)
     if payment is not None and payment.checkout_url:
         return HttpResponseRedirect(payment.checkout_url)

@@ -265,3 +265,21 @@ def published() -> Iterator[Callable[[type[Event]], list[Event]]]:
     yield listen
     for event_type, listener in listeners:
         events.unsubscribe(event_type, listener)
+
+
+@pytest.fixture
+def as_role(client: Any) -> Any:
+    """Sign in as a new staff member holding one role (after `sync_roles`)."""
+    from django.contrib.auth.models import Group, User
+
+    from config.roles import sync_roles
+
+    sync_roles()
+
+    def sign_in(role: str, username: str | None = None) -> User:
+        user = User.objects.create_user(username or role.lower(), password="x", is_staff=True)
+        user.groups.add(Group.objects.get(name=role))
+        client.force_login(user)
+        return user
+
+    return sign_in

@@ -21,6 +21,7 @@ from config.errors import Conflict, TooMany
 from config.references import new_reference, new_token
 from enrollments.events import BookingExpired
 from enrollments.models import Enrollment, Participant
+from enrollments.services.discounts import discount_record, discount_take
 from enrollments.services.emails import booking_context
 from enrollments.services.receipts import booking_amount
 from enrollments.services.roster import ParticipantInput, announce_confirmed, confirm
@@ -89,11 +90,13 @@ def enrollment_hold(
     join_waitlist: bool = False,
     held_from_here: int = 0,
     language: str = "",
+    discount_code: str = "",
     now: datetime | None = None,
 ) -> Enrollment:
     """Take seats in a session the public may book, under its lock: held for payment,
-    confirmed if free, or waitlisted. `held_from_here` is how many seats the request's
-    address holds for payment already (capped at `MAX_ACTIVE_HOLDS_PER_ADDRESS`)."""
+    confirmed if free, or waitlisted; with a discount code, less what it takes off.
+    `held_from_here` is how many seats the request's address holds for payment already
+    (capped at `MAX_ACTIVE_HOLDS_PER_ADDRESS`)."""
     now = now or timezone.now()
     version = ""
     # With the test-only switch off, the concurrency test must still see the whole oversell.
@@ -128,7 +131,14 @@ def enrollment_hold(
             ).exists()
         ):
             raise AlreadyWaiting()
-        paying = not waits and session.price_cents > 0
+        # The code's row stays locked until commit, from here: its uses are counted.
+        discount = (
+            discount_take(code=discount_code, session=session, seats=seats, email=email, now=now)
+            if discount_code.strip()
+            else None
+        )
+        amount = discount.amount_cents if discount else booking_amount(session, seats)
+        paying = not waits and amount > 0
         if paying and held_from_here >= settings.MAX_ACTIVE_HOLDS_PER_ADDRESS:
             raise TooManyHoldsHere()
         if (
@@ -145,7 +155,7 @@ def enrollment_hold(
             email=email,
             organization=organization,
             seats=seats,
-            amount_cents=booking_amount(session, seats),
+            amount_cents=amount,
             currency=session.offering.currency,
             token=new_token(),
             reference=_unique_reference(),
@@ -164,6 +174,8 @@ def enrollment_hold(
         else:
             enrollment.status = Status.WAITLISTED
         enrollment.save()
+        if discount is not None:
+            discount_record(enrollment, discount)
 
         named = list(participants)
         if not named and seats == 1:

@@ -18,6 +18,7 @@ from billing.services.refunds import refund_create, refunds_record_from_stripe
 from config.money import amount_for_people
 from enrollments.models import Enrollment
 from enrollments.services.cancellation import booking_end
+from enrollments.services.discounts import discount_take_back
 from enrollments.services.emails import booking_context
 from enrollments.services.receipts import receipt_issue, receipt_link
 from enrollments.services.roster import confirm
@@ -77,8 +78,11 @@ def enrollment_settle_payment(
             and enrollment.hold_expires_at > now
         )
         # A lapsed hold no longer counts in `seats_left`, so this asks: is there room now?
+        # A discount given back when the hold lapsed is taken again, if a use is still free.
         if hold_valid or (
-            session.accepts_enrollments(now) and enrollment.seats <= seats_left(session, now)
+            session.accepts_enrollments(now)
+            and enrollment.seats <= seats_left(session, now)
+            and discount_take_back(enrollment)
         ):
             # The receipt's number is taken under the session's lock, as every number is.
             receipt = receipt_issue(enrollment=enrollment, payment=payment, now=now)

@@ -5,7 +5,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from billing.models import Invoice, InvoicePayment, Payment
 from billing.selectors import invoices_of
@@ -17,7 +18,7 @@ from billing.services.invoices import (
     invoice_record_payment,
 )
 from billing.tax import TaxRule, charged_cents
-from enrollments.models import Enrollment
+from enrollments.models import DiscountRedemption, Enrollment
 from workshops.models import Offering, Session, known_zone
 
 
@@ -43,10 +44,11 @@ def booking_amount(session: Session, seats: int) -> int:
 
 
 def booking_lines(enrollment: Enrollment) -> list[BilledLine]:
-    """The booking's seats as one line at the session's price (as the catalog lists it)."""
+    """The booking's seats as one line at the session's price (as the catalog lists it),
+    and its discount code's as another, taken off at the same tax rule."""
     session = enrollment.session
     when = timezone.localtime(session.starts_at, known_zone(session.timezone)).strftime("%d %b %Y")
-    return [
+    lines = [
         BilledLine(
             description=f"{session.display_title}, {when}",
             quantity=enrollment.seats,
@@ -54,6 +56,21 @@ def booking_lines(enrollment: Enrollment) -> list[BilledLine]:
             tax=tax_rule_of(session),
         )
     ]
+    redemption = (
+        DiscountRedemption.objects.filter(enrollment=enrollment).select_related("code").first()
+    )
+    if redemption is not None and redemption.off_cents:
+        with translation.override(enrollment.language):
+            described = gettext("Discount code %(code)s") % {"code": redemption.code.code}
+        lines.append(
+            BilledLine(
+                description=described,
+                quantity=1,
+                unit_price_cents=-redemption.off_cents,
+                tax=tax_rule_of(session),
+            )
+        )
+    return lines
 
 
 def booking_buyer(enrollment: Enrollment, **business: str) -> Buyer:

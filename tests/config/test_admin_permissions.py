@@ -14,7 +14,7 @@ from billing.services.invoices import BilledLine, Buyer, invoice_issue
 from billing.tax import TaxRule
 from config import events
 from config.references import new_token
-from enrollments.models import Enrollment
+from enrollments.models import DiscountCode, Enrollment
 from organizations.models import Contact, Organization, Proposal, ProposalDateOption
 from outbox.models import OutgoingMail, PracticeAlert
 from tests.factories import (
@@ -80,6 +80,7 @@ def world():
         terms="Terms.",
     )
     ProposalDateOption.objects.create(proposal=proposal, starts_at=session.starts_at)
+    DiscountCode.objects.create(code="SPRING25", percent_off=25)
     invoice_issue(
         buyer=Buyer(name="Ada", email="ada@example.org"),
         lines=[BilledLine("Workshop", 1, 18000, TaxRule())],

@@ -29,20 +29,6 @@ MESSAGE = "Since the panic attacks started I have been afraid to see clients."
 WRITTEN = "The part about shame stayed with me all week."
 
 
-@pytest.fixture
-def as_role(client):
-    """Sign in as a new staff member holding one role (after `sync_roles`)."""
-    sync_roles()
-
-    def sign_in(role: str, username: str | None = None) -> User:
-        user = User.objects.create_user(username or role.lower(), password="x", is_staff=True)
-        user.groups.add(Group.objects.get(name=role))
-        client.force_login(user)
-        return user
-
-    return sign_in
-
-
 def answered_survey(session, text=WRITTEN):
     invitation = SurveyInvitationFactory.create(
         participant__enrollment__session=session, session=session

@@ -47,6 +47,7 @@ def test_a_paid_enrollment_holds_seats_and_returns_how_to_pay(api, stripe_http):
         "language",
         "hold_expires_at",
         "payment",
+        "discount",
     }
     assert data["status"] == "pending_payment"
     assert data["language"] == "en"
