@@ -1,8 +1,10 @@
 """The admin site: sign-in limited so a password cannot be guessed at speed, a second factor,
 and the admin actions every app shares."""
 
+import functools
 import hashlib
 import json
+import zoneinfo
 from http import HTTPStatus
 from typing import Any
 
@@ -14,6 +16,7 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 from simple_history.admin import SimpleHistoryAdmin
@@ -47,6 +50,22 @@ class RegardAdminSite(admin.AdminSite):
     index_title = "The practice"
     login_form = SignInForm
     login_template = "otp/admin111/login.html"
+
+    def admin_view(self, view: Any, cacheable: bool = False) -> Any:
+        """Every admin page reads and writes times in the practice's own zone, not in UTC
+        (the API's): a coordinator who types 16:00 means 16:00 where the practice is. A
+        session's own page narrows this to the session's zone (workshops.admin)."""
+        guarded = super().admin_view(view, cacheable)
+
+        @functools.wraps(guarded)
+        def in_practice_time(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            with timezone.override(zoneinfo.ZoneInfo(settings.PRACTICE_TIME_ZONE)):
+                response = guarded(request, *args, **kwargs)
+                if isinstance(response, TemplateResponse):
+                    response.render()  # its times are written out in the zone, here
+                return response
+
+        return in_practice_time
 
     def has_permission(self, request: HttpRequest) -> bool:
         user: Any = request.user

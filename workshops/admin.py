@@ -161,7 +161,7 @@ class OfferingAdmin(HistoryAdmin):
 class SessionAdmin(HistoryAdmin):
     list_display = [
         "__str__",
-        "starts_at",
+        "when",
         "status",
         "is_public",
         "capacity",
@@ -291,6 +291,10 @@ class SessionAdmin(HistoryAdmin):
             messages.SUCCESS,
         )
         return None
+
+    @admin.display(description="when (in its own time zone)", ordering="starts_at")
+    def when(self, session: Session) -> str:
+        return str(describe_when(session))
 
     @admin.display(description="seats taken", ordering="seats_taken")
     def seats_taken(self, session: Session) -> int:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.forms.models import model_to_dict
 
-from tests.factories import OfferingFactory, SessionFactory
+from tests.factories import EnrollmentFactory, OfferingFactory, SessionFactory
 from workshops.models import Offering
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +123,22 @@ def test_a_time_zone_that_does_not_exist_is_a_field_error_not_a_failure(admin_cl
 
     assert response.status_code == HTTPStatus.OK  # the form again, with its error
     assert "is not an IANA time zone" in response.content.decode()
+
+
+def test_the_admin_shows_times_where_the_practice_is_not_in_utc(admin_client, settings):
+    settings.PRACTICE_TIME_ZONE = "Europe/Amsterdam"
+    session = SessionFactory.create(
+        timezone="America/New_York",
+        starts_at=datetime(2031, 1, 10, 14, 0, tzinfo=UTC),  # 09:00 in New York, 15:00 here
+        ends_at=datetime(2031, 1, 10, 17, 0, tzinfo=UTC),
+    )
+    booking = EnrollmentFactory.create(
+        session=session, consent_at=datetime(2031, 1, 2, 12, 0, tzinfo=UTC)
+    )
+
+    sessions = admin_client.get("/admin/workshops/session/").content.decode()
+    page = admin_client.get(f"/admin/enrollments/enrollment/{booking.pk}/change/").content.decode()
+
+    # A session in its own zone, named; any other time in the practice's (13:00, not 12:00).
+    assert "Friday 10 January 2031, 09:00–12:00 (America/New_York)" in sessions
+    assert "Jan. 2, 2031, 1 p.m." in page
