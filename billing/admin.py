@@ -1,5 +1,6 @@
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -12,12 +13,15 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 from billing.models import Invoice, InvoiceLine, InvoicePayment, Payment, Refund, StripeEvent
 from billing.selectors import overdue_first
 from billing.services.invoices import credit_note_issue, invoice_record_payment
+from config import dashboard
 from config.admin_site import HistoryAdmin
 from config.csv_export import csv_response
 from config.errors import DomainError
@@ -380,3 +384,87 @@ class InvoiceAdmin(HistoryAdmin, ReadOnlyAdmin):
 
         _log_export(request, queryset, "Exported in the totals per tax rate.")
         return csv_response(rows(), filename=f"tax-totals-{timezone.localdate():%Y-%m-%d}.csv")
+
+
+# Events Stripe sent that the worker has not applied in this long are news; younger ones are
+# on their way.
+EVENT_LATE = timedelta(minutes=15)
+
+
+def _overdue_invoices(user: Any) -> dashboard.Reading:
+    overdue = Invoice.objects.filter(
+        kind=Invoice.Kind.INVOICE, status=Invoice.Status.OPEN, due_at__lt=timezone.now()
+    )
+    lines = [
+        dashboard.Line(
+            text=(
+                f"{invoice.number} · {invoice.buyer_company or invoice.payable_reference} · "
+                f"{format_amount(invoice.total_cents - invoice.paid_cents, invoice.currency)} "
+                f"{invoice.currency} · due {timesince(invoice.due_at, depth=1)} ago"
+            ),
+            url=reverse("admin:billing_invoice_change", args=[invoice.pk]),
+        )
+        for invoice in overdue.order_by("due_at", "id")[: dashboard.SHOWN_PER_PANEL]
+    ]
+    return dashboard.Reading(lines=lines, count=overdue.count())
+
+
+def _events_not_applied(user: Any) -> dashboard.Reading:
+    waiting = StripeEvent.objects.filter(
+        processed_at=None, received_at__lt=timezone.now() - EVENT_LATE
+    )
+    lines = [
+        dashboard.Line(
+            text=f"{event.type} · received {timesince(event.received_at, depth=1)} ago",
+            url=reverse("admin:billing_stripeevent_change", args=[event.pk]),
+        )
+        for event in waiting.order_by("received_at", "id")[: dashboard.SHOWN_PER_PANEL]
+    ]
+    return dashboard.Reading(lines=lines, count=waiting.count())
+
+
+def _failed_refunds(user: Any) -> dashboard.Reading:
+    failed = Refund.objects.filter(status=Refund.Status.FAILED)
+    lines = [
+        dashboard.Line(
+            text=(
+                f"{format_amount(refund.amount_cents, refund.currency)} {refund.currency} · "
+                f"{refund.get_reason_display()} · {refund.last_error[:80] or 'no reason given'}"
+            ),
+            url=reverse("admin:billing_refund_change", args=[refund.pk]),
+        )
+        for refund in failed.order_by("-id")[: dashboard.SHOWN_PER_PANEL]
+    ]
+    return dashboard.Reading(lines=lines, count=failed.count())
+
+
+for panel in (
+    dashboard.Panel(
+        key="overdue-invoices",
+        title="Overdue invoices",
+        permission="billing.view_invoice",
+        read=_overdue_invoices,
+        list_url=lambda: reverse("admin:billing_invoice_changelist"),
+        empty="No invoice is overdue.",
+        order=40,
+    ),
+    dashboard.Panel(
+        key="stripe-events",
+        title="Stripe events not applied",
+        permission="billing.view_stripeevent",
+        read=_events_not_applied,
+        list_url=lambda: reverse("admin:billing_stripeevent_changelist"),
+        empty="Every event Stripe sent has been applied.",
+        order=60,
+    ),
+    dashboard.Panel(
+        key="failed-refunds",
+        title="Refunds with errors",
+        permission="billing.view_refund",
+        read=_failed_refunds,
+        list_url=lambda: reverse("admin:billing_refund_changelist") + "?status__exact=failed",
+        empty="No refund has failed.",
+        order=70,
+    ),
+):
+    dashboard.register(panel)

@@ -21,7 +21,7 @@ from django_otp import user_has_device
 from django_otp.admin import OTPAdminAuthenticationForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from config import privacy
+from config import dashboard, privacy
 from config.cache import count_hit, fail_open
 from config.throttling import client_address
 
@@ -50,6 +50,13 @@ class RegardAdminSite(admin.AdminSite):
     index_title = "The practice"
     login_form = SignInForm
     login_template = "otp/admin111/login.html"
+    index_template = "admin/dashboard.html"
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The front page: what needs the practice today (config/dashboard.py), then the
+        list of everything."""
+        context = {"dashboard": dashboard.panels_for(request.user), **(extra_context or {})}
+        return super().index(request, context)
 
     def admin_view(self, view: Any, cacheable: bool = False) -> Any:
         """Every admin page reads and writes times in the practice's own zone, not in UTC

@@ -13,6 +13,10 @@ from config.cache import outage
 from config.logs import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Celery's Django fixup runs Django's system checks in every worker, which loads every view
+# (the URL checks) into processes that never answer a request: some 6 MB each. The checks
+# run where they belong: at release (`manage.py migrate` runs them) and in `make test`.
+os.environ.setdefault("CELERY_SKIP_CHECKS", "true")
 
 
 app = Celery("regard")

@@ -65,6 +65,19 @@ def sessions_with_seats(
     )
 
 
+def sessions_waiting(queryset: QuerySet[Session]) -> QuerySet[Session]:
+    """Sessions annotated with `waiting`: seats asked for on their waitlists."""
+    waiting = (
+        Enrollment.objects.filter(session=OuterRef("pk"), status=Enrollment.Status.WAITLISTED)
+        .values("session")
+        .annotate(total=Sum("seats"))
+        .values("total")
+    )
+    return queryset.annotate(
+        waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), Value(0))
+    )
+
+
 def enrollment_by_token(token: str) -> Enrollment:
     """The booking behind a manage link, with what its page and the API show."""
     enrollment = (

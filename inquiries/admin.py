@@ -10,8 +10,11 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.timesince import timesince
 
+from config import dashboard
 from config.admin_site import PersonalDataAdmin
 from config.csv_export import csv_response
 from config.errors import DomainError
@@ -304,3 +307,33 @@ class InquiryAdmin(PersonalDataAdmin):
         inquiries = selectors.inquiries_with_history(queryset).iterator(chunk_size=500)
         rows = itertools.chain([CSV_HEADER], map(inquiry_csv_row, inquiries))
         return csv_response(rows, filename=f"inquiries-{timezone.now():%Y-%m-%d}.csv")
+
+
+def _waiting_inquiries(user: Any) -> dashboard.Reading:
+    """Urgent ones first (crisis words), then the oldest new ones: who waits longest."""
+    waiting = Inquiry.objects.filter(status=Inquiry.Status.NEW, anonymized_at__isnull=True)
+    lines = [
+        dashboard.Line(
+            text=(
+                f"{inquiry.reference} · {inquiry.get_kind_display()} · "
+                f"{timesince(inquiry.created_at, depth=1)} ago"
+            ),
+            url=reverse("admin:inquiries_inquiry_change", args=[inquiry.pk]),
+            flag="urgent" if inquiry.urgent else "",
+        )
+        for inquiry in waiting.order_by("-urgent", "created_at", "id")[: dashboard.SHOWN_PER_PANEL]
+    ]
+    return dashboard.Reading(lines=lines, count=waiting.count())
+
+
+dashboard.register(
+    dashboard.Panel(
+        key="inquiries",
+        title="Inquiries waiting for an answer",
+        permission="inquiries.view_inquiry",
+        read=_waiting_inquiries,
+        list_url=lambda: reverse("admin:inquiries_inquiry_changelist") + "?status__exact=new",
+        empty="Every inquiry has had an answer.",
+        order=20,
+    )
+)

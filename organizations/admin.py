@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django_countries import countries
 
 from billing.tax import vat_id_fits
+from config import dashboard
 from config.admin_site import HistoryAdmin, PersonalDataAdmin
 from config.errors import DomainError
 from config.money import format_amount
@@ -285,3 +286,32 @@ class ProposalAdmin(HistoryAdmin, PersonalDataAdmin):
                 )
             else:
                 self.log_change(request, proposal, "Withdrawn.")
+
+
+def _proposals_out(user: Any) -> dashboard.Reading:
+    out = Proposal.objects.filter(status=Proposal.Status.SENT).select_related("organization")
+    lines = [
+        dashboard.Line(
+            text=(
+                f"{proposal.reference} · "
+                f"{proposal.organization.name if proposal.organization else 'personal guidance'} · "
+                f"valid until {proposal.valid_until:%d %b %Y}"
+            ),
+            url=reverse("admin:organizations_proposal_change", args=[proposal.pk]),
+        )
+        for proposal in out.order_by("valid_until", "id")[: dashboard.SHOWN_PER_PANEL]
+    ]
+    return dashboard.Reading(lines=lines, count=out.count())
+
+
+dashboard.register(
+    dashboard.Panel(
+        key="proposals",
+        title="Proposals awaiting an answer",
+        permission="organizations.view_proposal",
+        read=_proposals_out,
+        list_url=lambda: reverse("admin:organizations_proposal_changelist") + "?status__exact=sent",
+        empty="No proposal is waiting for an answer.",
+        order=30,
+    )
+)

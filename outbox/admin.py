@@ -3,7 +3,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.timesince import timesince
 
+from config import dashboard
 from config.admin_site import PersonalDataAdmin
 from config.logs import hide_secret_links
 from outbox.models import OutgoingMail, PracticeAlert
@@ -99,3 +102,31 @@ class PracticeAlertAdmin(admin.ModelAdmin[PracticeAlert]):
 
     def has_change_permission(self, request: HttpRequest, obj: PracticeAlert | None = None) -> bool:
         return False
+
+
+def _emails_given_up(user: Any) -> dashboard.Reading:
+    failed = OutgoingMail.objects.filter(status=OutgoingMail.Status.FAILED)
+    lines = [
+        dashboard.Line(
+            text=(
+                f"{mail.kind} (number {mail.pk}) · written "
+                f"{timesince(mail.created_at, depth=1)} ago · {mail.attempts} attempt(s)"
+            ),
+            url=reverse("admin:outbox_outgoingmail_change", args=[mail.pk]),
+        )
+        for mail in failed.order_by("-created_at", "-id")[: dashboard.SHOWN_PER_PANEL]
+    ]
+    return dashboard.Reading(lines=lines, count=failed.count())
+
+
+dashboard.register(
+    dashboard.Panel(
+        key="emails-given-up",
+        title="Emails that gave up",
+        permission="outbox.view_outgoingmail",
+        read=_emails_given_up,
+        list_url=lambda: reverse("admin:outbox_outgoingmail_changelist") + "?status__exact=failed",
+        empty="Every email has gone out or is on its way.",
+        order=50,
+    )
+)

@@ -1,5 +1,6 @@
 import dataclasses
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin
@@ -8,8 +9,11 @@ from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 
+from config import dashboard
 from config.admin_site import PersonalDataAdmin
 from config.csv_export import csv_response
 from surveys import selectors
@@ -311,3 +315,38 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
             f"session-{session.pk}" if session else f"offering-{offering.pk}" if offering else "all"
         )
         return csv_response(rows(), filename=f"survey-answers-{name}.csv")
+
+
+# Low scores are news for a month after they were given.
+LOW_SCORES_FOR = timedelta(days=30)
+
+
+def _low_scores(user: Any) -> dashboard.Reading:
+    low = SurveyInvitation.objects.filter(
+        flagged=True, submitted_at__gte=timezone.now() - LOW_SCORES_FOR
+    ).select_related("session__offering")
+    lines = [
+        dashboard.Line(
+            text=(
+                f"{invitation.session} · answered "
+                f"{timesince(invitation.submitted_at, depth=1)} ago"  # type: ignore[arg-type]
+                + (" · would like guidance" if invitation.wants_guidance else "")
+            ),
+            url=reverse("admin:surveys_surveyinvitation_change", args=[invitation.pk]),
+        )
+        for invitation in low.order_by("-submitted_at", "-id")[: dashboard.SHOWN_PER_PANEL]
+    ]
+    return dashboard.Reading(lines=lines, count=low.count())
+
+
+dashboard.register(
+    dashboard.Panel(
+        key="low-scores",
+        title="Low survey scores (the last 30 days)",
+        permission="surveys.view_surveyinvitation",
+        read=_low_scores,
+        list_url=lambda: reverse("admin:surveys_surveyinvitation_changelist") + "?flagged__exact=1",
+        empty="No low score in the last 30 days.",
+        order=80,
+    )
+)

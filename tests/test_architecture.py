@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
@@ -67,3 +68,8 @@ def test_an_entry_point_may_import_any_app(tmp_path):
     admin.write_text(admin.read_text() + "\nfrom surveys.services import survey_submit\n")
 
     assert lint_imports(tree).returncode == 0
+
+
+def test_djangos_system_checks_pass():
+    """Workers skip them (config/celery.py): here and at release they are run."""
+    call_command("check", fail_level="WARNING")

@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from config import dashboard
 from config.admin_site import HistoryAdmin
 from config.money import format_amount
-from enrollments.selectors import sessions_with_seats
+from enrollments.selectors import sessions_waiting, sessions_with_seats
 from enrollments.services.cancellation import session_cancel
 from enrollments.services.reminders import session_notify_change
 from surveys.selectors import survey_results
@@ -303,3 +304,36 @@ class SessionAdmin(HistoryAdmin):
     @admin.display(description="seats left", ordering="seats_left")
     def seats_left(self, session: Session) -> int:
         return session.seats_left  # type: ignore[attr-defined]
+
+
+def _next_sessions(user: Any) -> dashboard.Reading:
+    upcoming = sessions_for_staff(user).filter(
+        starts_at__gte=timezone.now(), status=Session.Status.SCHEDULED
+    )
+    shown = sessions_waiting(sessions_with_seats(upcoming)).select_related("offering")
+    lines = [
+        dashboard.Line(
+            text=(
+                f"{describe_when(session)} · {session.display_title} — "
+                f"{session.seats_taken} taken, {session.seats_left} left"  # type: ignore[attr-defined]
+                + (f", {session.waiting} waiting" if session.waiting else "")  # type: ignore[attr-defined]
+            ),
+            url=reverse("admin:workshops_session_change", args=[session.pk]),
+            flag="full" if session.seats_left == 0 else "",  # type: ignore[attr-defined]
+        )
+        for session in shown.order_by("starts_at", "id")[: dashboard.SHOWN_PER_PANEL]
+    ]
+    return dashboard.Reading(lines=lines, count=upcoming.count())
+
+
+dashboard.register(
+    dashboard.Panel(
+        key="next-sessions",
+        title="Next sessions",
+        permission="workshops.view_session",
+        read=_next_sessions,
+        list_url=lambda: reverse("admin:workshops_session_changelist") + "?status__exact=scheduled",
+        empty="No session is planned. Add one on an offering's page.",
+        order=10,
+    )
+)

@@ -1,0 +1,53 @@
+"""The admin as the practice uses it, in a real browser: signed in through the sign-in form,
+the day's front page read and followed."""
+
+from django.contrib.auth.models import Group, User
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.wait import WebDriverWait
+
+from config.roles import COORDINATOR, sync_roles
+from tests.browser.conftest import screenshot
+from tests.config.test_dashboard import arrange_a_day
+
+WAIT = 10  # seconds
+
+
+def sign_in(browser: WebDriver, base: str, role: str) -> None:
+    sync_roles()
+    user = User.objects.create_user(role.lower(), password="a long walk by the sea", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    browser.get(f"{base}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys(user.username)
+    browser.find_element(By.NAME, "password").send_keys("a long walk by the sea")
+    browser.find_element(By.CSS_SELECTOR, "[type=submit]").click()
+    WebDriverWait(browser, WAIT).until(EC.presence_of_element_located((By.ID, "today")))
+
+
+def test_a_coordinator_reads_the_day_and_follows_it_to_the_inquiry(browser, live_server):
+    day = arrange_a_day()
+
+    sign_in(browser, live_server.url, COORDINATOR)
+
+    panels = {
+        panel.get_attribute("id"): panel.text
+        for panel in browser.find_elements(By.CSS_SELECTOR, "#today .today-panel")
+    }
+    assert "Holding space — 3 taken, 0 left, 2 waiting" in panels["panel-next-sessions"]
+    inquiries = panels["panel-inquiries"].splitlines()
+    assert inquiries[:2] == ["Inquiries waiting for an answer", "2"]
+    assert inquiries[2].startswith(f"URGENT {day['urgent'].reference} · Personal guidance")
+    assert "PRO-DASH01 · Kliniek Noord" in panels["panel-proposals"]
+    assert "panel-stripe-events" not in panels  # a coordinator does not read Stripe's events
+    path = screenshot(browser, "admin-dashboard")
+    assert path.stat().st_size > 10_000
+
+    browser.find_element(By.LINK_TEXT, next(iter(_inquiry_links(browser)))).click()
+
+    WebDriverWait(browser, WAIT).until(EC.url_contains(f"/inquiry/{day['urgent'].pk}/change/"))
+    assert day["urgent"].reference in browser.find_element(By.ID, "content").text
+
+
+def _inquiry_links(browser: WebDriver) -> list[str]:
+    return [link.text for link in browser.find_elements(By.CSS_SELECTOR, "#panel-inquiries li a")]
