@@ -395,47 +395,44 @@ def _overdue_invoices(user: Any) -> dashboard.Reading:
     overdue = Invoice.objects.filter(
         kind=Invoice.Kind.INVOICE, status=Invoice.Status.OPEN, due_at__lt=timezone.now()
     )
-    lines = [
-        dashboard.Line(
+    return dashboard.reading(
+        overdue.order_by("due_at", "id"),
+        lambda invoice: dashboard.Line(
             text=(
                 f"{invoice.number} · {invoice.buyer_company or invoice.payable_reference} · "
                 f"{format_amount(invoice.total_cents - invoice.paid_cents, invoice.currency)} "
                 f"{invoice.currency} · due {timesince(invoice.due_at, depth=1)} ago"
             ),
             url=reverse("admin:billing_invoice_change", args=[invoice.pk]),
-        )
-        for invoice in overdue.order_by("due_at", "id")[: dashboard.SHOWN_PER_PANEL]
-    ]
-    return dashboard.Reading(lines=lines, count=overdue.count())
+        ),
+    )
 
 
 def _events_not_applied(user: Any) -> dashboard.Reading:
     waiting = StripeEvent.objects.filter(
         processed_at=None, received_at__lt=timezone.now() - EVENT_LATE
     )
-    lines = [
-        dashboard.Line(
+    return dashboard.reading(
+        waiting.order_by("received_at", "id"),
+        lambda event: dashboard.Line(
             text=f"{event.type} · received {timesince(event.received_at, depth=1)} ago",
             url=reverse("admin:billing_stripeevent_change", args=[event.pk]),
-        )
-        for event in waiting.order_by("received_at", "id")[: dashboard.SHOWN_PER_PANEL]
-    ]
-    return dashboard.Reading(lines=lines, count=waiting.count())
+        ),
+    )
 
 
 def _failed_refunds(user: Any) -> dashboard.Reading:
     failed = Refund.objects.filter(status=Refund.Status.FAILED)
-    lines = [
-        dashboard.Line(
+    return dashboard.reading(
+        failed.order_by("-id"),
+        lambda refund: dashboard.Line(
             text=(
                 f"{format_amount(refund.amount_cents, refund.currency)} {refund.currency} · "
                 f"{refund.get_reason_display()} · {refund.last_error[:80] or 'no reason given'}"
             ),
             url=reverse("admin:billing_refund_change", args=[refund.pk]),
-        )
-        for refund in failed.order_by("-id")[: dashboard.SHOWN_PER_PANEL]
-    ]
-    return dashboard.Reading(lines=lines, count=failed.count())
+        ),
+    )
 
 
 for panel in (

@@ -55,6 +55,11 @@ _registry = _Registry()
 SHOWN_PER_PANEL = 8
 
 
+def reading(rows: Any, line: Callable[[Any], Line]) -> Reading:
+    """The first rows of a queryset, each as its line, and how many there are in all."""
+    return Reading(lines=[line(row) for row in rows[:SHOWN_PER_PANEL]], count=rows.count())
+
+
 def register(panel: Panel) -> None:
     _registry.panels[panel.key] = panel
 

@@ -312,18 +312,17 @@ class InquiryAdmin(PersonalDataAdmin):
 def _waiting_inquiries(user: Any) -> dashboard.Reading:
     """Urgent ones first (crisis words), then the oldest new ones: who waits longest."""
     waiting = Inquiry.objects.filter(status=Inquiry.Status.NEW, anonymized_at__isnull=True)
-    lines = [
-        dashboard.Line(
+    return dashboard.reading(
+        waiting.order_by("-urgent", "created_at", "id"),
+        lambda inquiry: dashboard.Line(
             text=(
                 f"{inquiry.reference} · {inquiry.get_kind_display()} · "
                 f"{timesince(inquiry.created_at, depth=1)} ago"
             ),
             url=reverse("admin:inquiries_inquiry_change", args=[inquiry.pk]),
             flag="urgent" if inquiry.urgent else "",
-        )
-        for inquiry in waiting.order_by("-urgent", "created_at", "id")[: dashboard.SHOWN_PER_PANEL]
-    ]
-    return dashboard.Reading(lines=lines, count=waiting.count())
+        ),
+    )
 
 
 dashboard.register(

@@ -288,20 +288,24 @@ class ProposalAdmin(HistoryAdmin, PersonalDataAdmin):
                 self.log_change(request, proposal, "Withdrawn.")
 
 
+def _for_whom(proposal: Proposal) -> str:
+    # One person's proposal is named by what it is, not by who: the page may be on a screen.
+    return proposal.organization.name if proposal.organization else "personal guidance"
+
+
 def _proposals_out(user: Any) -> dashboard.Reading:
     out = Proposal.objects.filter(status=Proposal.Status.SENT).select_related("organization")
-    lines = [
-        dashboard.Line(
+    return dashboard.reading(
+        out.order_by("valid_until", "id"),
+        lambda proposal: dashboard.Line(
             text=(
                 f"{proposal.reference} · "
                 f"{proposal.organization.name if proposal.organization else 'personal guidance'} · "
                 f"valid until {proposal.valid_until:%d %b %Y}"
             ),
             url=reverse("admin:organizations_proposal_change", args=[proposal.pk]),
-        )
-        for proposal in out.order_by("valid_until", "id")[: dashboard.SHOWN_PER_PANEL]
-    ]
-    return dashboard.Reading(lines=lines, count=out.count())
+        ),
+    )
 
 
 dashboard.register(

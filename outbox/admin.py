@@ -106,17 +106,16 @@ class PracticeAlertAdmin(admin.ModelAdmin[PracticeAlert]):
 
 def _emails_given_up(user: Any) -> dashboard.Reading:
     failed = OutgoingMail.objects.filter(status=OutgoingMail.Status.FAILED)
-    lines = [
-        dashboard.Line(
+    return dashboard.reading(
+        failed.order_by("-created_at", "-id"),
+        lambda mail: dashboard.Line(
             text=(
                 f"{mail.kind} (number {mail.pk}) · written "
                 f"{timesince(mail.created_at, depth=1)} ago · {mail.attempts} attempt(s)"
             ),
             url=reverse("admin:outbox_outgoingmail_change", args=[mail.pk]),
-        )
-        for mail in failed.order_by("-created_at", "-id")[: dashboard.SHOWN_PER_PANEL]
-    ]
-    return dashboard.Reading(lines=lines, count=failed.count())
+        ),
+    )
 
 
 dashboard.register(

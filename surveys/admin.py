@@ -325,18 +325,17 @@ def _low_scores(user: Any) -> dashboard.Reading:
     low = SurveyInvitation.objects.filter(
         flagged=True, submitted_at__gte=timezone.now() - LOW_SCORES_FOR
     ).select_related("session__offering")
-    lines = [
-        dashboard.Line(
+    return dashboard.reading(
+        low.order_by("-submitted_at", "-id"),
+        lambda invitation: dashboard.Line(
             text=(
                 f"{invitation.session} · answered "
-                f"{timesince(invitation.submitted_at, depth=1)} ago"  # type: ignore[arg-type]
+                f"{timesince(invitation.submitted_at, depth=1)} ago"
                 + (" · would like guidance" if invitation.wants_guidance else "")
             ),
             url=reverse("admin:surveys_surveyinvitation_change", args=[invitation.pk]),
-        )
-        for invitation in low.order_by("-submitted_at", "-id")[: dashboard.SHOWN_PER_PANEL]
-    ]
-    return dashboard.Reading(lines=lines, count=low.count())
+        ),
+    )
 
 
 dashboard.register(

@@ -311,19 +311,18 @@ def _next_sessions(user: Any) -> dashboard.Reading:
         starts_at__gte=timezone.now(), status=Session.Status.SCHEDULED
     )
     shown = sessions_waiting(sessions_with_seats(upcoming)).select_related("offering")
-    lines = [
-        dashboard.Line(
+    return dashboard.reading(
+        shown.order_by("starts_at", "id"),
+        lambda session: dashboard.Line(
             text=(
                 f"{describe_when(session)} · {session.display_title} — "
-                f"{session.seats_taken} taken, {session.seats_left} left"  # type: ignore[attr-defined]
-                + (f", {session.waiting} waiting" if session.waiting else "")  # type: ignore[attr-defined]
+                f"{session.seats_taken} taken, {session.seats_left} left"
+                + (f", {session.waiting} waiting" if session.waiting else "")
             ),
             url=reverse("admin:workshops_session_change", args=[session.pk]),
-            flag="full" if session.seats_left == 0 else "",  # type: ignore[attr-defined]
-        )
-        for session in shown.order_by("starts_at", "id")[: dashboard.SHOWN_PER_PANEL]
-    ]
-    return dashboard.Reading(lines=lines, count=upcoming.count())
+            flag="full" if session.seats_left == 0 else "",
+        ),
+    )
 
 
 dashboard.register(
