@@ -25,7 +25,7 @@ from config.references import new_token
 from enrollments.models import Enrollment, Participant
 from inquiries.models import Inquiry
 from inquiries.services import inquiry_submit
-from outbox.services import mail_queue
+from outbox.services import alert_practice, mail_queue
 from surveys.models import (
     OfferingSurvey,
     SurveyAnswer,
@@ -347,6 +347,15 @@ def survey_submit(
         )
         invitation.submitted_at = now
         invitation.save(update_fields=["flagged", "wants_guidance", "submitted_at"])
+        if invitation.flagged:
+            alert_practice(
+                kind="low_survey_score",
+                text=(
+                    f"A low score in the follow-up survey of {invitation.session} "
+                    f"(invitation {invitation.pk}). The answers are in the admin."
+                ),
+                related=invitation,
+            )
         if invitation.wants_guidance:
             _guidance_requested(invitation)
     return invitation

@@ -283,3 +283,14 @@ def as_role(client: Any) -> Any:
         return user
 
     return sign_in
+
+
+def to_people(messages: Any) -> list[Any]:
+    """The emails written to people, not the practice's own alerts: Django's outbox messages
+    (`.to`) or the SMTP sink's (`["To"]`)."""
+    from django.conf import settings
+
+    def recipients(message: Any) -> list[str]:
+        return list(message.to) if hasattr(message, "to") else [message["To"]]
+
+    return [m for m in messages if recipients(m) != [settings.PRACTICE_NOTIFY_EMAIL]]

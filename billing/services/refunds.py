@@ -62,7 +62,35 @@ def refund_create(
         remaining -= share
         if remaining == 0:
             break
+    if refunds and created_by is None and reason in AUTOMATIC:
+        _tell_of_automatic(refunds, reason)
     return refunds
+
+
+# Refunds Regard starts by itself, which the practice hears of. Those staff start (from a
+# booking, or by cancelling a session) it knows of already.
+AUTOMATIC = frozenset(
+    {
+        Refund.Reason.CANCELLATION,
+        Refund.Reason.LATE_PAYMENT,
+        Refund.Reason.DUPLICATE,
+        Refund.Reason.INVOICE_CORRECTED,
+    }
+)
+
+
+def _tell_of_automatic(refunds: list[Refund], reason: Refund.Reason) -> None:
+    first = refunds[0]
+    total = sum(refund.amount_cents for refund in refunds)
+    amount = f"{format_amount(total, first.currency)} {first.currency}"
+    alert_practice(
+        kind="refund_started",
+        text=(
+            f"An automatic refund of {amount} for {first.payment.payable_reference} is on its "
+            f"way ({Refund.Reason(reason).label.lower()})."
+        ),
+        related=first,
+    )
 
 
 def refund_submit(*, refund_id: int) -> Refund:

@@ -20,6 +20,7 @@ from config.errors import Conflict, InvalidInput
 from config.money import amount_for_people, format_amount
 from enrollments.events import BookingCancelled
 from enrollments.models import Enrollment
+from enrollments.services import alerts
 from enrollments.services.emails import booking_context, same_person
 from enrollments.services.seats import lock_booking, lock_session
 from enrollments.services.waitlist import offer_freed_seats
@@ -54,11 +55,17 @@ def cancellation_terms(enrollment: Enrollment, *, now: datetime | None = None) -
     return CancellationTerms(can_cancel, refund, full_refund_until)
 
 
-def booking_end(enrollment: Enrollment, *, refunded: bool, now: datetime) -> None:
-    """Inside the caller's transaction: the booking ends, cancelled or refunded in full."""
+def booking_end(
+    enrollment: Enrollment, *, refunded: bool, now: datetime, tell_practice: bool = True
+) -> None:
+    """Inside the caller's transaction: the booking ends, cancelled or refunded in full. A
+    confirmed booking's end is news to the practice, unless the practice ended it."""
+    was_confirmed = enrollment.status == Status.CONFIRMED and tell_practice
     enrollment.status = Status.REFUNDED if refunded else Status.CANCELLED
     enrollment.cancelled_at = now
     enrollment.save(update_fields=["status", "cancelled_at", "updated_at"])
+    if was_confirmed:
+        alerts.tell_ended(enrollment)
     events.publish(BookingCancelled(enrollment_id=enrollment.pk))
 
 
@@ -125,7 +132,7 @@ def enrollment_refund(
             created_by=created_by,
         )
         if amount_cents == refundable and enrollment.status == Status.CONFIRMED:
-            booking_end(enrollment, refunded=True, now=now)
+            booking_end(enrollment, refunded=True, now=now, tell_practice=False)
             offer_freed_seats(session, now)
         mail_queue(
             kind="refund_issued",
@@ -155,7 +162,7 @@ def session_cancel(*, session_id: int, now: datetime | None = None) -> int:
         for enrollment in affected:
             refund = refundable_cents(enrollment)
             was_confirmed = enrollment.status == Status.CONFIRMED
-            booking_end(enrollment, refunded=bool(refund), now=now)
+            booking_end(enrollment, refunded=bool(refund), now=now, tell_practice=False)
             if refund:
                 refund_create(
                     payable=enrollment,

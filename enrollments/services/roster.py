@@ -15,6 +15,7 @@ from config import events
 from config.errors import Conflict, InvalidInput
 from enrollments.events import BookingConfirmed, RosterChanged
 from enrollments.models import Enrollment, Participant
+from enrollments.services import alerts
 from enrollments.services.emails import booking_context, same_person
 from outbox.services import mail_queue, recipients_check
 from workshops.calendar import session_calendar
@@ -97,6 +98,7 @@ def queue_confirmations(
 def announce_confirmed(enrollment: Enrollment, *, receipt: Mapping[str, str] | None = None) -> None:
     """Inside the change that confirmed the booking: the emails it owes, and the event."""
     queue_confirmations(enrollment, receipt=receipt)
+    alerts.tell_booked(enrollment)
     events.publish(BookingConfirmed(enrollment_id=enrollment.pk))
 
 
