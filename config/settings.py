@@ -301,6 +301,8 @@ STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="")
 
 # --- Practice rules -----------------------------------------------------------------------
 ENROLLMENT_HOLD_MINUTES = env.int("ENROLLMENT_HOLD_MINUTES", default=30)
+# How long a seat offered from the waitlist waits for its person to take it (and pay).
+WAITLIST_OFFER_HOURS = env.int("WAITLIST_OFFER_HOURS", default=24)
 # Test-only switch: the concurrency test turns the session row lock off to show the race.
 ENROLLMENT_SEAT_LOCK = True
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 # Stripe refuses a Checkout Session that expires sooner than this after its creation.
 CHECKOUT_MIN_LIFETIME = timedelta(minutes=31)
+# Stripe lets a Checkout Session live 24 hours at most; a hold that lasts longer (an offer
+# from the waitlist) gets a new one from the booking page.
+CHECKOUT_MAX_LIFETIME = timedelta(hours=23, minutes=55)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,9 @@ def _open_attempt(request: PaymentRequest) -> Payment:
 
 def _checkout_params(request: PaymentRequest, metadata: dict[str, str]) -> dict[str, Any]:
     now = timezone.now()
-    expires_at = max(request.pay_by or now, now + CHECKOUT_MIN_LIFETIME)
+    expires_at = min(
+        max(request.pay_by or now, now + CHECKOUT_MIN_LIFETIME), now + CHECKOUT_MAX_LIFETIME
+    )
     return {
         "mode": "payment",
         "line_items": [

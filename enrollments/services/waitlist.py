@@ -32,7 +32,10 @@ def offer_freed_seats(session: Session, now: datetime) -> None:
             confirm(entry, now)
             continue
         entry.status = Status.OFFERED
-        entry.hold_expires_at = now + timedelta(minutes=settings.ENROLLMENT_HOLD_MINUTES)
+        # A day to decide (WAITLIST_OFFER_HOURS), never past the session's start.
+        entry.hold_expires_at = min(
+            now + timedelta(hours=settings.WAITLIST_OFFER_HOURS), session.starts_at
+        )
         entry.save(update_fields=["status", "hold_expires_at", "updated_at"])
         mail_queue(
             kind="waitlist_offer",

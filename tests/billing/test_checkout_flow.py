@@ -119,6 +119,22 @@ def test_checkout_expiry_follows_a_hold_longer_than_stripes_minimum(api, stripe_
     assert sent == int(enrollment.hold_expires_at.timestamp())
 
 
+def test_checkout_expiry_stays_within_stripes_day_for_a_longer_hold(api, stripe_checkout, settings):
+    stub, _created = stripe_checkout
+    settings.ENROLLMENT_HOLD_MINUTES = 36 * 60  # as long as some offers from the waitlist
+    session = SessionFactory.create(starts_at=timezone.now() + timedelta(days=5))
+    now = timezone.now()
+
+    api.post(
+        "/api/v1/enrollments/",
+        {"session": session.id, "name": "Ada", "email": "ada@example.org", "consent": True},
+        format="json",
+    )
+
+    sent = int(form(stub.calls[0].request)["expires_at"])
+    assert sent == pytest.approx((now + timedelta(hours=23, minutes=55)).timestamp(), abs=5)
+
+
 def test_reconcile_applies_a_payment_whose_webhook_never_came(stripe_checkout, api):
     stub, created = stripe_checkout
     session = SessionFactory.create()

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -192,12 +193,33 @@ def test_lapsed_holds_expire_and_the_seat_goes_to_the_first_waiting_person():
     first.refresh_from_db()
     assert hold.status == Status.EXPIRED
     assert first.status == Status.OFFERED
-    assert first.hold_expires_at == pytest.approx(
-        offered_at + timedelta(minutes=30), abs=timedelta(seconds=5)
+    assert first.hold_expires_at == pytest.approx(  # a day to decide, WAITLIST_OFFER_HOURS
+        offered_at + timedelta(hours=24), abs=timedelta(seconds=5)
     )
     assert Enrollment.objects.get(pk=second.pk).status == Status.WAITLISTED
     kinds = dict(OutgoingMail.objects.values_list("to", "kind"))
     assert kinds == {hold.email: "hold_expired", first.email: "waitlist_offer"}
+    offer = OutgoingMail.objects.get(kind="waitlist_offer")
+    until = timezone.localtime(first.hold_expires_at, ZoneInfo(session.timezone))
+    assert f"until {until:%-d %B %Y, %H:%M} ({session.timezone})" in " ".join(
+        offer.body_text.split()
+    )
+
+
+def test_an_offer_never_outlasts_the_session_start(settings):
+    settings.WAITLIST_OFFER_HOURS = 24
+    session = SessionFactory.create(capacity=1, starts_at=timezone.now() + timedelta(hours=6))
+    EnrollmentFactory.create(
+        session=session,
+        status=Status.PENDING_PAYMENT,
+        hold_expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    waiting = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
+
+    holds.holds_expire()
+
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.hold_expires_at) == (Status.OFFERED, session.starts_at)
 
 
 def test_an_offer_that_lapses_goes_to_the_next_person():
@@ -205,7 +227,7 @@ def test_an_offer_that_lapses_goes_to_the_next_person():
     offered = EnrollmentFactory.create(session=session, status=Status.OFFERED)
     nxt = EnrollmentFactory.create(session=session, status=Status.WAITLISTED)
 
-    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
         holds.holds_expire()
 
     assert Enrollment.objects.get(pk=offered.pk).status == Status.EXPIRED
