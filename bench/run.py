@@ -446,9 +446,12 @@ def webhook_ingest(bench: Bench) -> None:
         600,
         "confirmation emails sent",
     )
-    mails = OutgoingMail.objects.count()
+    confirmations = OutgoingMail.objects.filter(kind="enrollment_confirmation").count()
+    alerts = OutgoingMail.objects.filter(kind="practice_alert").count()
     bench.facts["confirmations"] = (
-        f"{mails} confirmation emails delivered to the sink {sent:.0f} s after the events applied"
+        f"{confirmations} confirmation emails (and {alerts} to the practice, one per new "
+        f"booking: PRACTICE_ALERTS=immediate) delivered to the sink {sent:.0f} s after the "
+        "events applied"
     )
 
 
