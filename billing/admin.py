@@ -2,15 +2,13 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth.models import User
-from django.db.models import QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,7 +21,7 @@ from billing.selectors import overdue_first
 from billing.services.invoices import credit_note_issue, invoice_record_payment
 from config import dashboard
 from config.admin_site import HistoryAdmin
-from config.csv_export import csv_response
+from config.csv_export import csv_response, log_export, moment_cell
 from config.errors import DomainError
 from config.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
 
@@ -39,6 +37,12 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+# What was given back of each payment, failed refunds aside.
+_refunded = Coalesce(
+    Sum("refunds__amount_cents", filter=~Q(refunds__status=Refund.Status.FAILED)), Value(0)
+)
 
 
 @admin.register(Payment)
@@ -60,10 +64,37 @@ class PaymentAdmin(HistoryAdmin, ReadOnlyAdmin):
     ]
     # What lets a browser pay is no one's to read here.
     exclude = ["client_secret", "checkout_url"]
+    actions = ["export_csv"]
 
     @admin.display(description="amount")
     def amount(self, payment: Payment) -> str:
         return f"{format_amount(payment.amount_cents, payment.currency)} {payment.currency}"
+
+    @admin.action(description="Export the selected payments (CSV)", permissions=["view"])
+    def export_csv(
+        self, request: HttpRequest, queryset: QuerySet[Payment]
+    ) -> StreamingHttpResponse:
+        def rows() -> Iterator[list[object]]:
+            yield [
+                "reference", "attempt", "flow", "status", "currency", "amount", "refunded",
+                "created_at", "succeeded_at", "stripe_payment_intent",
+            ]  # fmt: skip
+            for payment in queryset.annotate(refunded=_refunded).order_by("created_at", "pk"):
+                yield [
+                    payment.payable_reference,
+                    payment.attempt,
+                    payment.flow,
+                    payment.status,
+                    payment.currency,
+                    minor_units_to_decimal(payment.amount_cents, payment.currency),
+                    minor_units_to_decimal(payment.refunded, payment.currency),
+                    moment_cell(payment.created_at),
+                    moment_cell(payment.succeeded_at),
+                    payment.stripe_payment_intent_id or "",
+                ]
+
+        log_export(request, queryset)
+        return csv_response(rows(), filename=f"payments-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 @admin.register(Refund)
@@ -73,9 +104,36 @@ class RefundAdmin(HistoryAdmin, ReadOnlyAdmin):
     search_fields = ["payment__payable_reference", "stripe_refund_id"]
     list_select_related = ["payment", "created_by"]
 
+    actions = ["export_csv"]
+
     @admin.display(description="amount")
     def amount(self, refund: Refund) -> str:
         return f"{format_amount(refund.amount_cents, refund.currency)} {refund.currency}"
+
+    @admin.action(description="Export the selected refunds (CSV)", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Refund]) -> StreamingHttpResponse:
+        def rows() -> Iterator[list[object]]:
+            yield [
+                "reference", "reason", "status", "currency", "amount", "created_at",
+                "succeeded_at", "by", "stripe_refund", "error",
+            ]  # fmt: skip
+            refunds = queryset.select_related("payment", "created_by")
+            for refund in refunds.order_by("created_at", "pk"):
+                yield [
+                    refund.payment.payable_reference,
+                    refund.reason,
+                    refund.status,
+                    refund.currency,
+                    minor_units_to_decimal(refund.amount_cents, refund.currency),
+                    moment_cell(refund.created_at),
+                    moment_cell(refund.succeeded_at),
+                    refund.created_by.get_username() if refund.created_by else "automatic",
+                    refund.stripe_refund_id or "",
+                    refund.last_error,
+                ]
+
+        log_export(request, queryset)
+        return csv_response(rows(), filename=f"refunds-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 @admin.register(StripeEvent)
@@ -157,17 +215,6 @@ class CreditNoteForm(forms.Form):
         help_text="Leave empty to credit everything not yet credited.",
     )
     reason = forms.CharField(max_length=200)
-
-
-def _log_export(request: HttpRequest, queryset: QuerySet[Invoice], message: str) -> None:
-    """Who took which invoices out of the admin, and when: one log entry each."""
-    LogEntry.objects.log_actions(
-        user_id=cast(User, request.user).pk,
-        queryset=queryset,
-        action_flag=CHANGE,
-        change_message=message,
-        single_object=False,
-    )
 
 
 @admin.register(Invoice)
@@ -353,7 +400,7 @@ class InvoiceAdmin(HistoryAdmin, ReadOnlyAdmin):
                     "yes" if invoice.reverse_charge else "no",
                 ]
 
-        _log_export(request, queryset, "Exported as CSV.")
+        log_export(request, queryset)
         return csv_response(rows(), filename=f"invoices-{timezone.localdate():%Y-%m-%d}.csv")
 
     @admin.action(description="Export totals per tax rate per month", permissions=["view"])
@@ -382,7 +429,7 @@ class InvoiceAdmin(HistoryAdmin, ReadOnlyAdmin):
                     minor_units_to_decimal(row["total"], currency),
                 ]
 
-        _log_export(request, queryset, "Exported in the totals per tax rate.")
+        log_export(request, queryset, "Exported in the totals per tax rate.")
         return csv_response(rows(), filename=f"tax-totals-{timezone.localdate():%Y-%m-%d}.csv")
 
 

@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -6,18 +7,22 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from billing.models import Payment
 from billing.selectors import refundable_cents, refunds_of
 from config.admin_site import HistoryAdmin, PersonalDataAdmin
+from config.csv_export import csv_response, log_export
 from config.errors import DomainError
 from config.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
 from enrollments.models import DiscountCode, DiscountRedemption, Enrollment, Participant
+from enrollments.selectors import discount_of
 from enrollments.services import cancellation, discounts, roster
 from enrollments.services.emails import booking_url
+from workshops.models import known_zone
 from workshops.selectors import sessions_for_staff
 
 
@@ -65,7 +70,14 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
     list_select_related = ["session__offering"]
     date_hierarchy = "created_at"
     inlines = [ParticipantInline, PaymentInline]
-    actions = ["refund", "resend_confirmation", "mark_attended", "erase_people", "export_people"]
+    actions = [
+        "refund",
+        "resend_confirmation",
+        "mark_attended",
+        "export_csv",
+        "erase_people",
+        "export_people",
+    ]
     fields = (
         "reference",
         "status",
@@ -175,6 +187,48 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+    @admin.action(description="Export the selected bookings (CSV)", permissions=["view"])
+    def export_csv(
+        self, request: HttpRequest, queryset: QuerySet[Enrollment]
+    ) -> StreamingHttpResponse:
+        def rows() -> Iterator[list[object]]:
+            yield [
+                "reference", "status", "offering", "session_starts", "time_zone", "seats",
+                "currency", "amount", "discount_code", "discount", "name", "email",
+                "organization", "language", "booked_at", "confirmed_at", "cancelled_at",
+            ]  # fmt: skip
+            bookings = queryset.select_related("session__offering", "discount__code")
+            for booking in bookings.order_by("created_at", "pk").iterator(chunk_size=500):
+                session, used = booking.session, discount_of(booking)
+                zone = known_zone(session.timezone)
+                yield [
+                    booking.reference,
+                    booking.status,
+                    session.offering.title,
+                    timezone.localtime(session.starts_at, zone).isoformat(timespec="minutes"),
+                    session.timezone,
+                    booking.seats,
+                    booking.currency,
+                    minor_units_to_decimal(booking.amount_cents, booking.currency),
+                    used.code.code if used else "",
+                    minor_units_to_decimal(used.amount_off_cents if used else 0, booking.currency),
+                    booking.name,
+                    booking.email,
+                    booking.organization,
+                    booking.language,
+                    *(
+                        timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+                        for moment in (
+                            booking.created_at,
+                            booking.confirmed_at,
+                            booking.cancelled_at,
+                        )
+                    ),
+                ]
+
+        log_export(request, queryset)  # whose details left the admin, by whom, when
+        return csv_response(rows(), filename=f"bookings-{timezone.localdate():%Y-%m-%d}.csv")
 
     @admin.action(description="Send the confirmation again", permissions=["change"])
     def resend_confirmation(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:

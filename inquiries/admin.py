@@ -5,7 +5,6 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -16,7 +15,7 @@ from django.utils.timesince import timesince
 
 from config import dashboard
 from config.admin_site import PersonalDataAdmin
-from config.csv_export import csv_response
+from config.csv_export import csv_response, log_export
 from config.errors import DomainError
 from inquiries import selectors
 from inquiries.models import Inquiry, InquiryNote, InquiryStatusChange
@@ -296,14 +295,7 @@ class InquiryAdmin(PersonalDataAdmin):
     def export_csv(
         self, request: HttpRequest, queryset: QuerySet[Inquiry]
     ) -> StreamingHttpResponse:
-        # Who took whose details out of the admin, and when: one log entry each.
-        LogEntry.objects.log_actions(
-            user_id=_staff_user(request).pk,
-            queryset=queryset,
-            action_flag=CHANGE,
-            change_message="Exported as CSV.",
-            single_object=False,
-        )
+        log_export(request, queryset)  # who took whose details out, and when
         inquiries = selectors.inquiries_with_history(queryset).iterator(chunk_size=500)
         rows = itertools.chain([CSV_HEADER], map(inquiry_csv_row, inquiries))
         return csv_response(rows, filename=f"inquiries-{timezone.now():%Y-%m-%d}.csv")
