@@ -47,6 +47,18 @@ def seats_taken(*, now: datetime | None = None) -> Coalesce:
     return Coalesce(Subquery(taken, output_field=IntegerField()), Value(0))
 
 
+def smallest_waiting() -> Subquery:
+    """The fewest seats any booking on the session's waitlist asks for (NULL: nobody waits)."""
+    waiting = (
+        Enrollment.objects.filter(session=OuterRef("pk"), status=Enrollment.Status.WAITLISTED)
+        .order_by()
+        .values("session")
+        .annotate(fewest=Min("seats"))
+        .values("fewest")
+    )
+    return Subquery(waiting, output_field=IntegerField())
+
+
 def next_hold_lapse(session_id: int, *, now: datetime) -> datetime | None:
     """When the first hold `seats_taken` counts now will lapse: seats cannot free up by
     time alone before then."""

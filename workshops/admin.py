@@ -18,6 +18,7 @@ from config.money import format_amount
 from enrollments.selectors import sessions_waiting, sessions_with_seats
 from enrollments.services.cancellation import session_cancel
 from enrollments.services.reminders import session_notify_change
+from enrollments.services.waitlist import waitlist_offer_on
 from surveys.selectors import survey_results
 from workshops.calendar import describe_when
 from workshops.models import Facilitator, Offering, Session, Topic, known_zone
@@ -260,6 +261,8 @@ class SessionAdmin(HistoryAdmin):
             told = session_notify_change(session_id=obj.pk, changed=form.changed_data)
             if told:
                 self.message_user(request, f"The change was sent to {told} person(s).")
+            if "capacity" in form.changed_data and obj.capacity > form.initial["capacity"]:
+                waitlist_offer_on(session_id=obj.pk)  # the new seats go to those waiting first
 
     @admin.action(
         description="Cancel the selected sessions (refunds and emails everyone)",

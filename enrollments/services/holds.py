@@ -35,8 +35,9 @@ from enrollments.services.seats import (
     note_full,
     refuse_if_noted_full,
     seats_left,
+    seats_left_to_newcomers,
 )
-from enrollments.services.waitlist import offer_freed_seats
+from enrollments.services.waitlist import offer_freed_seats, waitlist_offer_on
 from outbox.services import mail_queue, recipients_check
 from workshops import cache as catalog_cache
 from workshops.models import Session
@@ -72,6 +73,10 @@ class TooManyHolds(Conflict):
     )
 
 
+class _WaitingFirst(Exception):
+    """Seats are free that someone on the waitlist could use: they are offered first."""
+
+
 def _unique_reference() -> str:
     while True:
         reference = new_reference("ENR")
@@ -92,11 +97,13 @@ def enrollment_hold(
     language: str = "",
     discount_code: str = "",
     now: datetime | None = None,
+    waiting_first: bool = True,
 ) -> Enrollment:
     """Take seats in a session the public may book, under its lock: held for payment,
     confirmed if free, or waitlisted; with a discount code, less what it takes off.
     `held_from_here` is how many seats the request's address holds for payment already
-    (capped at `MAX_ACTIVE_HOLDS_PER_ADDRESS`)."""
+    (capped at `MAX_ACTIVE_HOLDS_PER_ADDRESS`). Seats someone waiting could use are
+    theirs first (DESIGN.md): offered to them, then this booking takes what is left."""
     now = now or timezone.now()
     version = ""
     # With the test-only switch off, the concurrency test must still see the whole oversell.
@@ -105,94 +112,121 @@ def enrollment_hold(
             session_id, seats=seats, join_waitlist=join_waitlist, now=now
         )
     recipients_check([email, *(participant.email for participant in participants)])
-    with transaction.atomic():
-        try:
-            session = lock_session(session_id, listed_sessions())
-        except Session.DoesNotExist:
-            raise SessionNotFound() from None
-        check_open(session, now)
-        left = seats_left(session, now)
-        try:
-            check_room(
-                waitlist_enabled=session.waitlist_enabled,
-                seats=seats,
-                seats_left=left,
-                join_waitlist=join_waitlist,
+    try:
+        with transaction.atomic():
+            try:
+                session = lock_session(session_id, listed_sessions())
+            except Session.DoesNotExist:
+                raise SessionNotFound() from None
+            check_open(session, now)
+            left, someone_waiting_fits = seats_left_to_newcomers(session, now)
+            if someone_waiting_fits and waiting_first:
+                raise _WaitingFirst()
+            try:
+                check_room(
+                    waitlist_enabled=session.waitlist_enabled,
+                    seats=seats,
+                    seats_left=left,
+                    join_waitlist=join_waitlist,
+                )
+            except SessionFull:
+                if left == 0:
+                    note_full(session, version=version, now=now)
+                raise
+            waits = seats > left
+            if (
+                waits
+                and Enrollment.objects.filter(
+                    session=session,
+                    email__iexact=email,
+                    status__in=[Status.WAITLISTED, Status.OFFERED],
+                ).exists()
+            ):
+                raise AlreadyWaiting()
+            # The code's row stays locked until commit, from here: its uses are counted.
+            discount = (
+                discount_take(
+                    code=discount_code, session=session, seats=seats, email=email, now=now
+                )
+                if discount_code.strip()
+                else None
             )
-        except SessionFull:
-            if left == 0:
-                note_full(session, version=version, now=now)
-            raise
-        waits = seats > left
-        if (
-            waits
-            and Enrollment.objects.filter(
-                session=session, email__iexact=email, status__in=[Status.WAITLISTED, Status.OFFERED]
-            ).exists()
-        ):
-            raise AlreadyWaiting()
-        # The code's row stays locked until commit, from here: its uses are counted.
-        discount = (
-            discount_take(code=discount_code, session=session, seats=seats, email=email, now=now)
-            if discount_code.strip()
-            else None
-        )
-        amount = discount.amount_cents if discount else booking_amount(session, seats)
-        paying = not waits and amount > 0
-        if paying and held_from_here >= settings.MAX_ACTIVE_HOLDS_PER_ADDRESS:
-            raise TooManyHoldsHere()
-        if (
-            paying
-            and Enrollment.objects.filter(
-                email__iexact=email, status__in=Enrollment.HOLDING, hold_expires_at__gt=now
-            ).count()
-            >= settings.MAX_ACTIVE_HOLDS_PER_EMAIL
-        ):
-            raise TooManyHolds()
-        enrollment = Enrollment(
-            session=session,
+            amount = discount.amount_cents if discount else booking_amount(session, seats)
+            paying = not waits and amount > 0
+            if paying and held_from_here >= settings.MAX_ACTIVE_HOLDS_PER_ADDRESS:
+                raise TooManyHoldsHere()
+            if (
+                paying
+                and Enrollment.objects.filter(
+                    email__iexact=email, status__in=Enrollment.HOLDING, hold_expires_at__gt=now
+                ).count()
+                >= settings.MAX_ACTIVE_HOLDS_PER_EMAIL
+            ):
+                raise TooManyHolds()
+            enrollment = Enrollment(
+                session=session,
+                name=name,
+                email=email,
+                organization=organization,
+                seats=seats,
+                amount_cents=amount,
+                currency=session.offering.currency,
+                token=new_token(),
+                reference=_unique_reference(),
+                consent_at=now,
+                language=language or settings.LANGUAGE_CODE,
+            )
+            if seats <= left:
+                if enrollment.amount_cents == 0:
+                    enrollment.status = Status.CONFIRMED
+                    enrollment.confirmed_at = now
+                else:
+                    enrollment.status = Status.PENDING_PAYMENT
+                    enrollment.hold_expires_at = now + timedelta(
+                        minutes=settings.ENROLLMENT_HOLD_MINUTES
+                    )
+            else:
+                enrollment.status = Status.WAITLISTED
+            enrollment.save()
+            if discount is not None:
+                discount_record(enrollment, discount)
+
+            named = list(participants)
+            if not named and seats == 1:
+                named = [
+                    ParticipantInput(name=name, email=email)
+                ]  # one seat: the purchaser attends
+            Participant.objects.bulk_create(
+                Participant(enrollment=enrollment, name=p.name, email=p.email) for p in named
+            )
+            if enrollment.status == Status.CONFIRMED:
+                announce_confirmed(enrollment)
+            elif enrollment.status == Status.WAITLISTED:
+                mail_queue(
+                    kind="waitlist_joined",
+                    to=email,
+                    context=booking_context(enrollment),
+                    related=enrollment,
+                    language=enrollment.language,
+                )
+    except _WaitingFirst:
+        # Seats were freed without being offered on (a capacity raised): they go to those
+        # waiting, in a change of their own, and this booking tries again for what is left.
+        waitlist_offer_on(session_id=session_id, now=now)
+        return enrollment_hold(
+            session_id=session_id,
             name=name,
             email=email,
             organization=organization,
             seats=seats,
-            amount_cents=amount,
-            currency=session.offering.currency,
-            token=new_token(),
-            reference=_unique_reference(),
-            consent_at=now,
-            language=language or settings.LANGUAGE_CODE,
+            participants=participants,
+            join_waitlist=join_waitlist,
+            held_from_here=held_from_here,
+            language=language,
+            discount_code=discount_code,
+            now=now,
+            waiting_first=False,
         )
-        if seats <= left:
-            if enrollment.amount_cents == 0:
-                enrollment.status = Status.CONFIRMED
-                enrollment.confirmed_at = now
-            else:
-                enrollment.status = Status.PENDING_PAYMENT
-                enrollment.hold_expires_at = now + timedelta(
-                    minutes=settings.ENROLLMENT_HOLD_MINUTES
-                )
-        else:
-            enrollment.status = Status.WAITLISTED
-        enrollment.save()
-        if discount is not None:
-            discount_record(enrollment, discount)
-
-        named = list(participants)
-        if not named and seats == 1:
-            named = [ParticipantInput(name=name, email=email)]  # one seat: the purchaser attends
-        Participant.objects.bulk_create(
-            Participant(enrollment=enrollment, name=p.name, email=p.email) for p in named
-        )
-        if enrollment.status == Status.CONFIRMED:
-            announce_confirmed(enrollment)
-        elif enrollment.status == Status.WAITLISTED:
-            mail_queue(
-                kind="waitlist_joined",
-                to=email,
-                context=booking_context(enrollment),
-                related=enrollment,
-                language=enrollment.language,
-            )
     logger.info("enrollment %s: %s", enrollment.reference, enrollment.status)
     return enrollment
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.errors import Conflict, InvalidInput
 from enrollments.models import Enrollment
-from enrollments.selectors import next_hold_lapse, seats_taken
+from enrollments.selectors import next_hold_lapse, seats_taken, smallest_waiting
 from workshops import cache as catalog_cache
 from workshops.models import Session
 
@@ -67,6 +67,19 @@ def seats_left(session: Session, now: datetime) -> int:
         .get()
     )
     return max(session.capacity - int(taken), 0)
+
+
+def seats_left_to_newcomers(session: Session, now: datetime) -> tuple[int, bool]:
+    """Seats left, and whether someone on the waitlist could use some of them: those are
+    theirs before any new booking's (DESIGN.md). One statement, after the lock."""
+    taken, fewest = (
+        Session.objects.filter(pk=session.pk)
+        .annotate(taken=seats_taken(now=now), fewest=smallest_waiting())
+        .values_list("taken", "fewest")
+        .get()
+    )
+    left = max(session.capacity - int(taken), 0)
+    return left, fewest is not None and fewest <= left
 
 
 def check_open(session: Session, now: datetime) -> None:

@@ -3,11 +3,13 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 from enrollments.models import Enrollment
 from enrollments.services.emails import booking_context
 from enrollments.services.roster import confirm
-from enrollments.services.seats import seats_left
+from enrollments.services.seats import lock_session, seats_left
 from outbox.services import mail_queue
 from workshops.models import Session
 
@@ -44,3 +46,11 @@ def offer_freed_seats(session: Session, now: datetime) -> None:
             related=entry,
             language=entry.language,
         )
+
+
+def waitlist_offer_on(*, session_id: int, now: datetime | None = None) -> None:
+    """After a change that may have freed seats (a capacity raised in the admin): offered to
+    those waiting, in order, under the session's lock."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer_freed_seats(lock_session(session_id), now)

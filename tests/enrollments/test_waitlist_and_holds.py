@@ -273,3 +273,82 @@ def test_no_offers_once_enrollment_has_closed():
         holds.holds_expire()
 
     assert Enrollment.objects.get(pk=waiting.pk).status == Status.WAITLISTED
+
+
+# --- Fair waitlist: seats someone waiting can use are theirs before a newcomer's -------------
+
+
+def full_with_a_queue(capacity: int, waiting_seats: list[int]) -> tuple[Session, list[Enrollment]]:
+    session = SessionFactory.create(capacity=capacity)
+    EnrollmentFactory.create(session=session, seats=capacity, status=Status.CONFIRMED)
+    queue = [
+        EnrollmentFactory.create(
+            session=session,
+            seats=seats,
+            status=Status.WAITLISTED,
+            created_at=timezone.now() - timedelta(hours=len(waiting_seats) - n),
+        )
+        for n, seats in enumerate(waiting_seats)
+    ]
+    return session, queue
+
+
+def test_raising_the_capacity_in_the_admin_offers_the_seats_in_order(admin_client):
+    session, (first, too_big, third) = full_with_a_queue(2, [1, 3, 1])
+    form = {
+        "offering": session.offering.pk,
+        "title": "",
+        "status": session.status,
+        "starts_at_0": timezone.localtime(session.starts_at).date().isoformat(),
+        "starts_at_1": timezone.localtime(session.starts_at).strftime("%H:%M"),
+        "ends_at_0": timezone.localtime(session.ends_at).date().isoformat(),
+        "ends_at_1": timezone.localtime(session.ends_at).strftime("%H:%M"),
+        "timezone": session.timezone,
+        "location": session.location,
+        "meeting_link": session.meeting_link,
+        "capacity": "4",  # two more seats
+        "waitlist_enabled": "on",
+        "is_public": "on",
+    }
+
+    with timezone.override(ZoneInfo(session.timezone)):
+        response = admin_client.post(f"/admin/workshops/session/{session.pk}/change/", form)
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    statuses = {
+        entry.pk: Enrollment.objects.get(pk=entry.pk).status for entry in (first, too_big, third)
+    }
+    # The first and the third fit the two seats; the three-seat booking waits on, in place.
+    assert statuses == {
+        first.pk: Status.OFFERED,
+        too_big.pk: Status.WAITLISTED,
+        third.pk: Status.OFFERED,
+    }
+    offered_to = set(
+        OutgoingMail.objects.filter(kind="waitlist_offer").values_list("to", flat=True)
+    )
+    assert offered_to == {first.email, third.email}
+
+
+def test_a_newcomer_does_not_take_a_seat_someone_waiting_fits():
+    session, (waiting,) = full_with_a_queue(1, [1])
+    Session.objects.filter(pk=session.pk).update(capacity=2)  # raised, nobody offered yet
+    session.refresh_from_db()
+
+    with pytest.raises(seats.SessionFull):
+        holds.enrollment_hold(session_id=session.pk, name="Newcomer", email="new@example.org")
+
+    waiting.refresh_from_db()
+    assert waiting.status == Status.OFFERED  # the seat went to the person waiting
+    assert not Enrollment.objects.filter(email="new@example.org").exists()
+
+
+def test_a_newcomer_takes_what_nobody_waiting_can_use():
+    session, (big,) = full_with_a_queue(1, [3])
+    Session.objects.filter(pk=session.pk).update(capacity=2)  # one seat: too few for them
+    session.refresh_from_db()
+
+    booked = holds.enrollment_hold(session_id=session.pk, name="Newcomer", email="new@example.org")
+
+    assert booked.status in {Status.PENDING_PAYMENT, Status.CONFIRMED}
+    assert Enrollment.objects.get(pk=big.pk).status == Status.WAITLISTED
