@@ -101,7 +101,7 @@ def _participants_due(*, now: datetime) -> QuerySet[Participant]:
         )
         .exclude(enrollment__session__status=Session.Status.CANCELLED)
         .filter(Q(attended=True) | ~Q(enrollment__session_id__in=attendance_taken))
-        .select_related("enrollment__session__offering")
+        .select_related("enrollment")  # their session, once per run: _invite_due
         .order_by("id")
     )
 
@@ -175,12 +175,17 @@ def _mail_context(invitation: SurveyInvitation) -> dict[str, Any]:
 def _invite_due(now: datetime, deadline: float) -> tuple[int, bool]:
     invited = tried = 0
     templates: dict[int, SurveyTemplate | None] = {}
+    # One session object for all its participants, read once: a session of thousands would
+    # otherwise bring its offering's texts along with every row.
+    sessions: dict[int, Session] = {}
     for participant in _in_batches(_participants_due(now=now)):
         if tried and time.monotonic() >= deadline:
             return invited, True
-        session = participant.enrollment.session
-        if session.pk not in templates:
-            templates[session.pk] = _template_for(session)
+        session_id = participant.enrollment.session_id
+        if session_id not in sessions:
+            sessions[session_id] = Session.objects.select_related("offering").get(pk=session_id)
+            templates[session_id] = _template_for(sessions[session_id])
+        session = participant.enrollment.session = sessions[session_id]
         template = templates[session.pk]
         if template is None:
             logger.warning("surveys: no survey template for session %s; nobody invited", session.pk)
