@@ -139,37 +139,25 @@ class DiscountCodeApi(APIView):
         session = selectors.bookable_session(wanted["session"])
         if session is None:
             raise SessionNotFound()
+        currency = session.offering.currency
         try:
             quote = discounts.discount_quote(
                 code=code, session=session, seats=wanted["seats"], email=wanted["email"]
             )
+            off, amount, message = quote.amount_off_cents, quote.amount_cents, ""
         except DiscountCode.DoesNotExist:
             raise NotFound(discounts.unknown_code().reason) from None
-        except discounts.DiscountRefused as refused:
-            full = booking_amount(session, wanted["seats"])
-            currency = session.offering.currency
-            return Response(
-                DiscountQuoteOutput(
-                    {
-                        "code": discounts.normalized(code),
-                        "valid": False,
-                        "amount_off": format_amount(0, currency),
-                        "amount": format_amount(full, currency),
-                        "currency": currency,
-                        "message": refused.reason,
-                    }
-                ).data
-            )
-        currency = session.offering.currency
+        except discounts.DiscountRefused as refused:  # what the seats cost without it, and why
+            off, amount, message = 0, booking_amount(session, wanted["seats"]), refused.reason
         return Response(
             DiscountQuoteOutput(
                 {
-                    "code": quote.code.code,
-                    "valid": True,
-                    "amount_off": format_amount(quote.amount_off_cents, currency),
-                    "amount": format_amount(quote.amount_cents, currency),
+                    "code": discounts.normalized(code),
+                    "valid": not message,
+                    "amount_off": format_amount(off, currency),
+                    "amount": format_amount(amount, currency),
                     "currency": currency,
-                    "message": "",
+                    "message": message,
                 }
             ).data
         )

@@ -173,7 +173,9 @@ def discount_take_back(enrollment: Enrollment) -> bool:
     if redemption is None or redemption.given_back_at is None:
         return True
     code = DiscountCode.objects.select_for_update().get(pk=redemption.code_id)
-    if code.max_uses is not None and _in_use(code).count() >= code.max_uses:
+    try:
+        _check_uses(code, email="")  # its own address used it already, with this booking
+    except DiscountRefused:
         return False
     DiscountRedemption.objects.filter(pk=redemption.pk).update(given_back_at=None)
     return True
