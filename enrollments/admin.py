@@ -1,3 +1,4 @@
+from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -6,30 +7,44 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from billing.models import Payment
 from billing.selectors import refundable_cents, refunds_of
 from config.admin_site import HistoryAdmin, PersonalDataAdmin
-from config.csv_export import csv_response, log_export
+from config.csv_export import csv_response, log_export, moment_cell
 from config.errors import DomainError
 from config.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
 from enrollments.models import DiscountCode, DiscountRedemption, Enrollment, Participant
-from enrollments.selectors import discount_of
-from enrollments.services import cancellation, discounts, roster
+from enrollments.selectors import discount_of, roster_of
+from enrollments.services import attendance, cancellation, discounts, roster
 from enrollments.services.emails import booking_url
-from workshops.models import known_zone
-from workshops.selectors import sessions_for_staff
+from workshops.calendar import describe_when
+from workshops.models import Session, known_zone
+from workshops.selectors import leads_only_own_sessions, sessions_for_staff
 
 
 class ParticipantInline(admin.TabularInline[Participant, Enrollment]):
     model = Participant
     extra = 0
     fields = ["name", "email", "attended"]
+    readonly_fields = ["attended"]
+
+    @admin.display(description="attendance")
+    def attended(self, participant: Participant) -> str:
+        return attendance_shown(participant)
 
 
 class PaymentInline(GenericTabularInline):
@@ -73,7 +88,6 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
     actions = [
         "refund",
         "resend_confirmation",
-        "mark_attended",
         "export_csv",
         "erase_people",
         "export_people",
@@ -142,9 +156,6 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
 
     def has_refund_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("enrollments.refund_enrollment")
-
-    def has_attendance_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("enrollments.change_participant")
 
     @admin.action(description="Refund (full or partial amount)", permissions=["refund"])
     def refund(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> HttpResponse | None:
@@ -239,28 +250,91 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
                 sent += 1
         self.message_user(request, f"Confirmation queued again for {sent} booking(s).")
 
-    @admin.action(description="Mark participants as attended", permissions=["attendance"])
-    def mark_attended(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
-        count = roster.participants_mark_attended(
-            enrollment_ids=queryset.values_list("pk", flat=True)
-        )
-        for enrollment in queryset:
-            self.log_change(request, enrollment, "Marked its participants as attended.")
-        self.message_user(request, f"{count} participant(s) marked as attended.")
+
+def attendance_shown(participant: Participant) -> str:
+    """A participant's attendance as the roster says it: "Part of the session (45 min)"."""
+    shown = participant.get_attendance_display()
+    if participant.attendance == Participant.Attendance.PARTIAL:
+        return f"{shown} ({participant.minutes_attended} min)"
+    return shown
+
+
+class RosterForm(forms.Form):
+    """One row per participant: their attendance, and the minutes when it was part of it."""
+
+    def __init__(self, *args: Any, participants: list[Participant], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.participants = participants
+        for participant in participants:
+            self.fields[f"attendance_{participant.pk}"] = forms.ChoiceField(
+                label=f"Attendance of {participant.name}",
+                choices=Participant.Attendance.choices,
+                required=False,
+                widget=forms.RadioSelect,
+                initial=participant.attendance,
+            )
+            self.fields[f"minutes_{participant.pk}"] = forms.IntegerField(
+                label=f"Minutes {participant.name} attended",
+                required=False,
+                min_value=1,
+                initial=participant.minutes_attended,
+                widget=forms.NumberInput(attrs={"size": 4, "class": "roster-minutes"}),
+            )
+
+    def rows(self) -> list[tuple[Participant, forms.BoundField, forms.BoundField]]:
+        return [(p, self[f"attendance_{p.pk}"], self[f"minutes_{p.pk}"]) for p in self.participants]
+
+    def marks(self) -> dict[int, attendance.Mark]:
+        marks = {}
+        for participant in self.participants:
+            kind = self.cleaned_data[f"attendance_{participant.pk}"] or ""
+            minutes = self.cleaned_data[f"minutes_{participant.pk}"]
+            # Minutes typed beside another choice are left over from a change of mind.
+            keep_minutes = kind == Participant.Attendance.PARTIAL
+            marks[participant.pk] = attendance.Mark(kind, minutes if keep_minutes else None)
+        return marks
+
+
+def attendance_rows(participants: QuerySet[Participant], *, emails: bool) -> Iterator[list[object]]:
+    """The attendance export: a row per participant, their session in its own time zone.
+    Without `emails` (a facilitator's), names only."""
+    yield [
+        "session", "offering", "session_starts", "time_zone", "booking", "name",
+        *(["email"] if emails else []), "organization", "attendance", "minutes_attended",
+        "marked_at",
+    ]  # fmt: skip
+    rows = participants.select_related("enrollment__session__offering")
+    for participant in rows.order_by("enrollment__session__starts_at", "name", "pk"):
+        enrollment = participant.enrollment
+        session = enrollment.session
+        starts = timezone.localtime(session.starts_at, known_zone(session.timezone))
+        yield [
+            session.pk,
+            session.offering.title,
+            starts.isoformat(timespec="minutes"),
+            session.timezone,
+            enrollment.reference,
+            participant.name,
+            *([participant.email] if emails else []),
+            enrollment.organization,
+            participant.attendance,
+            participant.minutes_attended if participant.minutes_attended is not None else "",
+            moment_cell(participant.attendance_marked_at),
+        ]
 
 
 @admin.register(Participant)
 class ParticipantAdmin(PersonalDataAdmin):
-    """The roster: who attends each session, and whether they came. Coordinators see every
-    session's; a facilitator the sessions they lead, by name only."""
+    """Who attends each session, and whether they came. Coordinators see every session's;
+    a facilitator the sessions they lead, by name only. Attendance is marked on a session's
+    roster (`roster/<session>/`), printable and as CSV."""
 
-    list_display = ["name", "session", "attended"]
-    list_editable = ["attended"]
-    list_filter = ["attended", "enrollment__session__offering"]
+    list_display = ["name", "session", "attendance_column"]
+    list_filter = ["attendance", "enrollment__session__offering"]
     search_fields = ["name"]
     list_select_related = ["enrollment__session__offering"]
-    fields = readonly_fields = ("name", "session")
-    actions = ["erase_people", "export_people"]
+    fields = readonly_fields = ("name", "session", "attendance_column", "roster_link")
+    actions = ["export_attendance", "erase_people", "export_people"]
     ordering = ["-enrollment__session__starts_at", "name", "id"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
@@ -273,15 +347,116 @@ class ParticipantAdmin(PersonalDataAdmin):
             )
         )
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return [*super().get_list_display(request), "roster_link"]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # people are named on their booking
 
     def has_delete_permission(self, request: HttpRequest, obj: Participant | None = None) -> bool:
         return False
 
+    def get_urls(self) -> list[Any]:
+        roster = self.admin_site.admin_view(self.roster_view)
+        return [
+            path("roster/<int:session_id>/", roster, name="enrollments_participant_roster"),
+            path(
+                "roster/<int:session_id>/<str:shape>/",
+                roster,
+                name="enrollments_participant_roster_as",
+            ),
+            *super().get_urls(),
+        ]
+
     @admin.display(description="session", ordering="enrollment__session__starts_at")
     def session(self, participant: Participant) -> str:
         return str(participant.enrollment.session)
+
+    @admin.display(description="attendance", ordering="attendance")
+    def attendance_column(self, participant: Participant) -> str:
+        return attendance_shown(participant)
+
+    @admin.display(description="roster")
+    def roster_link(self, participant: Participant) -> str:
+        url = reverse(
+            "admin:enrollments_participant_roster", args=[participant.enrollment.session_id]
+        )
+        return format_html('<a href="{}">roster of the session</a>', url)
+
+    def _sees_emails(self, request: HttpRequest) -> bool:
+        return not leads_only_own_sessions(request.user)
+
+    @admin.action(description="Export attendance of the selected (CSV)", permissions=["view"])
+    def export_attendance(
+        self, request: HttpRequest, queryset: QuerySet[Participant]
+    ) -> StreamingHttpResponse:
+        log_export(request, queryset, "Exported its attendance as CSV.")
+        rows = attendance_rows(queryset, emails=self._sees_emails(request))
+        return csv_response(rows, filename=f"attendance-{timezone.localdate():%Y-%m-%d}.csv")
+
+    def roster_view(
+        self, request: HttpRequest, session_id: int, shape: str = ""
+    ) -> HttpResponse | StreamingHttpResponse:
+        """A session's roster: marked here (POST), printed (`print/`) or downloaded (`csv/`)."""
+        session = (
+            sessions_for_staff(request.user, Session.objects.select_related("offering"))
+            .filter(pk=session_id)
+            .first()
+        )
+        if (
+            session is None
+            or not self.has_view_permission(request)
+            or shape not in {"", "print", "csv"}
+        ):
+            raise Http404("No such session on your rosters.")
+        participants = roster_of(session.pk)
+        emails = self._sees_emails(request)
+        if shape == "csv":
+            log_export(request, participants, "Exported its attendance as CSV.")
+            return csv_response(
+                attendance_rows(participants, emails=emails),
+                filename=f"roster-{session.pk}-{session.starts_at:%Y-%m-%d}.csv",
+            )
+        may_mark = self.has_change_permission(request)
+        if request.method == "POST" and not may_mark:
+            raise PermissionDenied
+        people = list(participants)
+        form = RosterForm(request.POST if request.method == "POST" else None, participants=people)
+        if form.is_bound and form.is_valid():
+            try:
+                changed = attendance.attendance_mark(session_id=session.pk, marks=form.marks())
+            except DomainError as error:
+                for participant_id, problems in (error.fields or {}).items():
+                    for problem in problems:
+                        form.add_error(f"attendance_{participant_id}", problem)
+            else:
+                for participant in changed:
+                    shown = attendance_shown(participant)
+                    self.log_change(request, participant, f"Attendance: {shown}.")
+                self.message_user(
+                    request, f"Attendance kept for {len(changed)} participant(s).", messages.SUCCESS
+                )
+                return HttpResponseRedirect(request.path)
+        with timezone.override(known_zone(session.timezone)):
+            return TemplateResponse(
+                request,
+                "admin/enrollments/roster_print.html" if shape else "admin/enrollments/roster.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"Roster: {session}",
+                    "session": session,
+                    "when": describe_when(session),
+                    "form": form,
+                    "emails": emails,
+                    "may_mark": may_mark,
+                    "counts": {
+                        kind or "not_taken": count
+                        for kind, count in Counter(p.attendance for p in people).items()
+                    },
+                    "seats": sum({p.enrollment_id: p.enrollment.seats for p in people}.values()),
+                    "opts": self.model._meta,
+                },
+            ).render()
 
 
 class DiscountCodeForm(forms.ModelForm[DiscountCode]):

@@ -97,19 +97,33 @@ class Participant(models.Model):
     )
     name = models.CharField(max_length=200)
     email = models.EmailField(max_length=254)
-    attended = models.BooleanField(
-        null=True, blank=True, help_text="Empty until attendance is taken."
+
+    class Attendance(models.TextChoices):
+        NOT_TAKEN = "", "Not taken yet"
+        PRESENT = "present", "Present"
+        ABSENT = "absent", "Absent"
+        PARTIAL = "partial", "Part of the session"
+
+    attendance = models.CharField(max_length=10, choices=Attendance.choices, default="", blank=True)
+    minutes_attended = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For part of the session: how many minutes."
     )
+    attendance_marked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(attendance="partial", minutes_attended__gte=1)
+                | (~Q(attendance="partial") & Q(minutes_attended__isnull=True)),
+                name="participant_partial_has_minutes",
+            ),
             models.UniqueConstraint(
                 fields=["enrollment", "email"],
                 condition=~Q(email=""),  # the anonymized ones are many
                 name="participant_once_per_enrollment",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -101,7 +101,8 @@ class Participants:
                 "starts_at": participant.enrollment.session.starts_at.isoformat(),
                 "name": participant.name,
                 "email": participant.email,
-                "attended": participant.attended,
+                "attendance": participant.attendance,
+                "minutes_attended": participant.minutes_attended,
             }
             for participant in attending.order_by("created_at")
         ]

@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 
 from billing.models import Payment, Refund
 from config.errors import NotFound
-from enrollments.models import DiscountRedemption, Enrollment
+from enrollments.models import DiscountRedemption, Enrollment, Participant
 from workshops.models import Session
 from workshops.selectors import listed_sessions
 
@@ -134,3 +134,14 @@ def discount_of(enrollment: Enrollment) -> DiscountRedemption | None:
 def bookable_session(session_id: int) -> Session | None:
     """A session the public may book, with its offering."""
     return listed_sessions().select_related("offering").filter(pk=session_id).first()
+
+
+def roster_of(session_id: int) -> QuerySet[Participant]:
+    """Who is coming to the session: the participants of its confirmed bookings, by name."""
+    return (
+        Participant.objects.filter(
+            enrollment__session_id=session_id, enrollment__status=Enrollment.Status.CONFIRMED
+        )
+        .select_related("enrollment")
+        .order_by("name", "id")
+    )

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -83,24 +83,18 @@ def _template_for(session: Session) -> SurveyTemplate | None:
 
 
 def _participants_due(*, now: datetime) -> QuerySet[Participant]:
-    """Confirmed participants of sessions that ended a while ago and who have no invitation.
-
-    Once attendance was taken for a session (anyone's `attended` is set), only the people
-    marked as attended are invited.
-    """
+    """Confirmed participants of sessions that ended a while ago, not marked absent, who
+    have no invitation."""
     ended_by = now - timedelta(hours=settings.FOLLOWUP_SURVEY_DELAY_HOURS)
-    confirmed = Participant.objects.filter(enrollment__status=Enrollment.Status.CONFIRMED)
-    # The sessions whose attendance was taken, found once for the whole query (a condition
-    # per participant would look at every other participant of a big session: n²).
-    attendance_taken = confirmed.filter(attended__isnull=False).values("enrollment__session_id")
     return (
-        confirmed.filter(
+        Participant.objects.filter(
+            enrollment__status=Enrollment.Status.CONFIRMED,
             enrollment__session__ends_at__lte=ended_by,
             enrollment__session__ends_at__gt=ended_by - INVITE_WITHIN,
             survey_invitation__isnull=True,
         )
         .exclude(enrollment__session__status=Session.Status.CANCELLED)
-        .filter(Q(attended=True) | ~Q(enrollment__session_id__in=attendance_taken))
+        .exclude(attendance=Participant.Attendance.ABSENT)
         .select_related("enrollment")  # their session, once per run: _invite_due
         .order_by("id")
     )

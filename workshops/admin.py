@@ -169,6 +169,7 @@ class SessionAdmin(HistoryAdmin):
         "capacity",
         "seats_taken",
         "seats_left",
+        "roster",
     ]
     list_filter = ["status", "is_public", "offering__kind", "offering"]
     search_fields = ["title", "offering__title", "location", "organization"]
@@ -219,12 +220,26 @@ class SessionAdmin(HistoryAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Session | None = None) -> Any:
         fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and request.user.has_perm("enrollments.view_participant"):
+            fieldsets.append(("Who is coming", {"fields": ["roster"]}))
         if obj is not None and may_see_results(request):
             fieldsets.append(("Follow-up survey", {"fields": ["survey_summary"]}))
         return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Session | None = None) -> Any:
-        return [*super().get_readonly_fields(request, obj), "survey_summary"]
+        return [*super().get_readonly_fields(request, obj), "survey_summary", "roster"]
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = super().get_list_display(request)
+        if request.user.has_perm("enrollments.view_participant"):
+            return shown
+        return [column for column in shown if column != "roster"]
+
+    @admin.display(description="roster")
+    def roster(self, session: Session) -> SafeString:
+        """Who is coming, and their attendance (enrollments' roster page)."""
+        url = reverse("admin:enrollments_participant_roster", args=[session.pk])
+        return format_html('<a href="{}">roster and attendance</a>', url)
 
     @admin.display(description="results")
     def survey_summary(self, session: Session) -> SafeString:

@@ -1,6 +1,6 @@
 """Who attends on a booking's seats: confirmations, the named participants, attendance."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -218,9 +218,3 @@ def enrollment_resend_confirmation(*, enrollment_id: int) -> bool:
             return False
         queue_confirmations(enrollment)
     return True
-
-
-def participants_mark_attended(*, enrollment_ids: Iterable[int], attended: bool = True) -> int:
-    return Participant.objects.filter(
-        enrollment_id__in=list(enrollment_ids), enrollment__status=Status.CONFIRMED
-    ).update(attended=attended)

@@ -10,6 +10,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 from config.roles import COORDINATOR, sync_roles
 from tests.browser.conftest import screenshot
 from tests.config.test_dashboard import arrange_a_day
+from tests.factories import EnrollmentFactory, ParticipantFactory, SessionFactory
 
 WAIT = 10  # seconds
 
@@ -51,3 +52,32 @@ def test_a_coordinator_reads_the_day_and_follows_it_to_the_inquiry(browser, live
 
 def _inquiry_links(browser: WebDriver) -> list[str]:
     return [link.text for link in browser.find_elements(By.CSS_SELECTOR, "#panel-inquiries li a")]
+
+
+def test_a_coordinator_marks_attendance_on_the_roster(browser, live_server):
+    session = SessionFactory.create(title="Holding space")
+    ada, bo = (
+        ParticipantFactory.create(enrollment=EnrollmentFactory.create(session=session), name=name)
+        for name in ("Ada Vos", "Bo Smit")
+    )
+    sign_in(browser, live_server.url, COORDINATOR)
+    browser.get(f"{live_server.url}/admin/workshops/session/")
+    browser.find_element(By.LINK_TEXT, "roster and attendance").click()
+    WebDriverWait(browser, WAIT).until(EC.presence_of_element_located((By.ID, "roster")))
+
+    browser.find_element(By.CSS_SELECTOR, f"#participant-{ada.pk} [value=present]").click()
+    browser.find_element(By.CSS_SELECTOR, f"#participant-{bo.pk} [value=partial]").click()
+    browser.find_element(By.NAME, f"minutes_{bo.pk}").send_keys("75")
+    screenshot(browser, "admin-roster")
+    browser.find_element(By.CSS_SELECTOR, "#roster-form [type=submit]").click()
+
+    WebDriverWait(browser, WAIT).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".messagelist"), "Attendance kept")
+    )
+    summary = browser.find_element(By.ID, "roster-summary").text
+    assert "1 present, 1 part of the session, 0 absent" in summary
+    ada.refresh_from_db()
+    bo.refresh_from_db()
+    assert (ada.attendance, bo.attendance, bo.minutes_attended) == ("present", "partial", 75)
+    checked = browser.find_element(By.CSS_SELECTOR, f"#participant-{bo.pk} [value=partial]")
+    assert checked.is_selected()  # the page shows what was kept

@@ -180,19 +180,17 @@ def test_a_facilitator_marks_attendance_on_the_roster(client, as_role):
     user = as_role(FACILITATOR)
     FacilitatorFactory.create(user=user).offerings.add(session.offering)
 
-    client.post(
-        "/admin/enrollments/participant/",
-        {
-            "form-TOTAL_FORMS": "1",
-            "form-INITIAL_FORMS": "1",
-            "form-0-id": str(participant.pk),
-            "form-0-attended": "true",
-            "_save": "Save",
-        },
+    marked = client.post(
+        f"/admin/enrollments/participant/roster/{session.pk}/",
+        {f"attendance_{participant.pk}": "partial", f"minutes_{participant.pk}": "50"},
     )
+    other = SessionFactory.create()
+    elsewhere = client.get(f"/admin/enrollments/participant/roster/{other.pk}/")
 
     participant.refresh_from_db()
-    assert participant.attended is True
+    assert marked.status_code == HTTPStatus.FOUND
+    assert (participant.attendance, participant.minutes_attended) == ("partial", 50)
+    assert elsewhere.status_code == HTTPStatus.NOT_FOUND  # not a session they lead
 
 
 def test_a_coordinator_may_not_cancel_a_session_by_its_form_without_the_permission(client):

@@ -106,15 +106,6 @@ def test_admin_resends_a_confirmation(admin_client):
     assert OutgoingMail.objects.filter(kind="enrollment_confirmation").count() == 1
 
 
-def test_admin_marks_attendance(admin_client):
-    enrollment = paid()
-    Participant.objects.create(enrollment=enrollment, name="Bo", email="bo@example.org")
-
-    admin_client.post(CHANGELIST, {"action": "mark_attended", "_selected_action": [enrollment.pk]})
-
-    assert Participant.objects.get().attended is True
-
-
 def test_admin_cancels_a_whole_session_with_refunds_and_emails(
     admin_client, stripe_refunds, django_capture_on_commit_callbacks, mailoutbox
 ):

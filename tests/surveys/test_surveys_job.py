@@ -188,28 +188,17 @@ def test_a_cancelled_session_sends_no_survey():
     assert not SurveyInvitation.objects.exists()
 
 
-def test_once_attendance_was_taken_only_those_who_attended_are_invited():
+def test_surveys_go_to_everyone_not_marked_absent():
     session = ended_session()
-    came = participant(session, attended=True)
-    participant(session, attended=False)
-    participant(session, attended=None)  # not marked: attendance was taken for the others
-    other_session = ended_session()
-    unmarked = participant(other_session, attended=None)
+    came = participant(session, attendance="present")
+    came_late = participant(session, attendance="partial", minutes_attended=45)
+    participant(session, attendance="absent")
+    unmarked = participant(session)  # attendance taken for the others, not for them
 
     surveys.surveys_send_due()
 
     invited = set(SurveyInvitation.objects.values_list("participant_id", flat=True))
-    assert invited == {came.pk, unmarked.pk}
-
-
-def test_attendance_on_a_cancelled_booking_does_not_count_as_taken():
-    session = ended_session()
-    participant(session, status=Enrollment.Status.CANCELLED, attended=False)
-    present = participant(session)
-
-    surveys.surveys_send_due()
-
-    assert list(SurveyInvitation.objects.values_list("participant_id", flat=True)) == [present.pk]
+    assert invited == {came.pk, came_late.pk, unmarked.pk}
 
 
 def test_invitations_wait_for_the_delay_after_the_session_ends():
