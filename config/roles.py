@@ -35,6 +35,7 @@ ROLES: dict[str, str | list[str]] = {
         *_all("workshops", "topic", "facilitator", "offering", "session"),
         "workshops.cancel_session",
         "enrollments.view_enrollment",
+        "enrollments.add_enrollment",
         "enrollments.change_enrollment",
         *_all("enrollments", "participant"),
         "enrollments.add_discountcode",

@@ -27,9 +27,10 @@ from config.admin_site import HistoryAdmin, PersonalDataAdmin
 from config.csv_export import csv_response, log_export, moment_cell
 from config.errors import DomainError
 from config.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
+from enrollments.forms import BookByHandForm, CancelSeatsForm, MoveForm
 from enrollments.models import DiscountCode, DiscountRedemption, Enrollment, Participant
 from enrollments.selectors import discount_of, roster_of
-from enrollments.services import attendance, cancellation, discounts, roster
+from enrollments.services import attendance, by_hand, cancellation, discounts, roster
 from enrollments.services.emails import booking_url
 from workshops.calendar import describe_when
 from workshops.models import Session, known_zone
@@ -85,8 +86,11 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
     list_select_related = ["session__offering"]
     date_hierarchy = "created_at"
     inlines = [ParticipantInline, PaymentInline]
+    change_list_template = "admin/enrollments/enrollment/change_list.html"
     actions = [
         "refund",
+        "move_to_session",
+        "cancel_seats",
         "resend_confirmation",
         "export_csv",
         "erase_people",
@@ -102,6 +106,7 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
         "seats",
         "amount",
         "discount",
+        "by_hand",
         "hold_expires_at",
         "refunds",
         "booking_link",
@@ -185,19 +190,201 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
                     request, f"Refund for {enrollment.reference} is on its way.", messages.SUCCESS
                 )
                 return None
+        intro = (
+            f"{enrollment.name} paid for {enrollment.seats} seat(s) in {enrollment.session}. "
+            f"Up to {format_amount(refundable, enrollment.currency)} {enrollment.currency} can "
+            "still be refunded. A full refund releases the seats and offers them to the "
+            "waitlist."
+        )
+        return self._action_form(request, enrollment, "refund", form, intro, "Refund")
+
+    def _action_form(
+        self,
+        request: HttpRequest,
+        enrollment: Enrollment,
+        action: str,
+        form: forms.Form,
+        intro: str,
+        button: str,
+    ) -> TemplateResponse:
+        """The page an action on one booking asks its details on, posted back to itself."""
         return TemplateResponse(
             request,
-            "admin/enrollments/refund.html",
+            "admin/enrollments/action_form.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Refund {enrollment.reference}",
+                "title": f"{button}: {enrollment.reference}",
                 "enrollment": enrollment,
-                "refundable": format_amount(refundable, enrollment.currency),
+                "intro": intro,
                 "form": form,
+                "action": action,
+                "button": button,
                 "opts": self.model._meta,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
+
+    def _one(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> Enrollment | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Choose one booking at a time.", messages.WARNING)
+            return None
+        return queryset.select_related("session__offering").get()
+
+    def has_book_by_hand_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("enrollments.add_enrollment")
+
+    def get_urls(self) -> list[Any]:
+        by_hand = self.admin_site.admin_view(self.book_by_hand_view)
+        return [
+            path("by-hand/", by_hand, name="enrollments_enrollment_by_hand"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        may_book = self.has_book_by_hand_permission(request)
+        return super().changelist_view(request, {**(extra_context or {}), "may_book": may_book})
+
+    def book_by_hand_view(self, request: HttpRequest) -> HttpResponse:
+        """A booking taken on the phone, or a complimentary seat (DESIGN.md, the practice's
+        day): the same seat rules and emails as one made online."""
+        if not self.has_book_by_hand_permission(request):
+            raise PermissionDenied
+        sessions = sessions_for_staff(request.user)
+        initial = {"session": request.GET.get("session")} if request.GET.get("session") else {}
+        form = BookByHandForm(
+            request.POST if request.method == "POST" else None, sessions=sessions, initial=initial
+        )
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            complimentary = data["way"] == BookByHandForm.COMPLIMENTARY
+            try:
+                enrollment = by_hand.booking_by_hand(
+                    session_id=data["session"].pk,
+                    name=data["name"],
+                    email=data["email"],
+                    organization=data["organization"],
+                    seats=data["seats"],
+                    participants=data["participants"],
+                    language=data["language"],
+                    complimentary=complimentary,
+                )
+            except DomainError as error:
+                for field, problems in (error.fields or {"session": [str(error.message)]}).items():
+                    for problem in problems:
+                        form.add_error(field if field in form.fields else None, str(problem))
+            else:
+                how = "a complimentary seat" if complimentary else "payment link sent"
+                self.log_addition(request, enrollment, f"Booked by hand ({how}).")
+                done = (
+                    "confirmed; the confirmation is on its way"
+                    if enrollment.status == Enrollment.Status.CONFIRMED
+                    else "held; the payment link is on its way"
+                )
+                self.message_user(request, f"{enrollment.reference} {done}.", messages.SUCCESS)
+                return HttpResponseRedirect(
+                    reverse("admin:enrollments_enrollment_change", args=[enrollment.pk])
+                )
+        return TemplateResponse(
+            request,
+            "admin/enrollments/enrollment/by_hand.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Book by hand",
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description="Move to another date of the same offering", permissions=["change"])
+    def move_to_session(
+        self, request: HttpRequest, queryset: QuerySet[Enrollment]
+    ) -> HttpResponse | None:
+        enrollment = self._one(request, queryset)
+        if enrollment is None:
+            return None
+        form = MoveForm(
+            request.POST if "apply" in request.POST else None,
+            enrollment=enrollment,
+        )
+        if form.is_valid():
+            try:
+                moved, difference = by_hand.enrollment_transfer(
+                    enrollment_id=enrollment.pk,
+                    to_session_id=form.cleaned_data["session"].pk,
+                    by=request.user,
+                )
+            except DomainError as error:
+                for problems in (error.fields or {"session": [str(error.message)]}).values():
+                    for problem in problems:
+                        form.add_error("session", str(problem))
+            else:
+                money = format_amount(abs(difference), moved.currency)
+                settled = (
+                    f"; {money} {moved.currency} refunded" if difference < 0
+                    else f"; {money} {moved.currency} invoiced" if difference > 0
+                    else ""
+                )  # fmt: skip
+                self.log_change(request, moved, f"Moved to {moved.session}{settled}.")
+                self.message_user(
+                    request,
+                    f"{moved.reference} moved to {moved.session}{settled}; everyone on it is told.",
+                    messages.SUCCESS,
+                )
+                return None
+        intro = (
+            f"{enrollment.reference}: {enrollment.seats} seat(s) in {enrollment.session}. "
+            "A cheaper date refunds the difference; a dearer one invoices it (the invoice's "
+            "page takes a card or a bank transfer). Everyone on the booking is told, with "
+            "calendar files for both dates."
+        )
+        return self._action_form(request, enrollment, "move_to_session", form, intro, "Move")
+
+    @admin.action(description="Give up some seats (refund by the policy)", permissions=["change"])
+    def cancel_seats(
+        self, request: HttpRequest, queryset: QuerySet[Enrollment]
+    ) -> HttpResponse | None:
+        enrollment = self._one(request, queryset)
+        if enrollment is None:
+            return None
+        form = CancelSeatsForm(
+            request.POST if "apply" in request.POST else None, enrollment=enrollment
+        )
+        if form.is_valid():
+            try:
+                changed, refund = by_hand.enrollment_cancel_seats(
+                    enrollment_id=enrollment.pk,
+                    seats=form.cleaned_data["seats"],
+                    taken_off=[p.pk for p in form.cleaned_data["taken_off"]],
+                    by=request.user,
+                )
+            except DomainError as error:
+                for field, problems in (error.fields or {"seats": [str(error.message)]}).items():
+                    for problem in problems:
+                        form.add_error(field if field in form.fields else None, str(problem))
+            else:
+                money = f"{format_amount(refund, changed.currency)} {changed.currency}"
+                self.log_change(
+                    request,
+                    changed,
+                    f"Gave up {form.cleaned_data['seats']} seat(s); {money} refunded.",
+                )
+                self.message_user(
+                    request,
+                    f"{changed.reference} now has {changed.seats} seat(s); {money} refunded.",
+                    messages.SUCCESS,
+                )
+                return None
+        terms = cancellation.cancellation_terms(enrollment)
+        until = timezone.localtime(terms.full_refund_until).strftime("%d %b %Y %H:%M")
+        intro = (
+            f"{enrollment.reference}: {enrollment.seats} seat(s) in {enrollment.session}. "
+            f"Seats given up until {until} are refunded their share in full; after that, "
+            "nothing (a refund beyond the policy is the Refund action's). The seats are "
+            "offered to the waitlist."
+        )
+        return self._action_form(request, enrollment, "cancel_seats", form, intro, "Give up seats")
 
     @admin.action(description="Export the selected bookings (CSV)", permissions=["view"])
     def export_csv(
@@ -334,7 +521,7 @@ class ParticipantAdmin(PersonalDataAdmin):
     search_fields = ["name"]
     list_select_related = ["enrollment__session__offering"]
     fields = readonly_fields = ("name", "session", "attendance_column", "roster_link")
-    actions = ["export_attendance", "erase_people", "export_people"]
+    actions = ["export_csv", "erase_people", "export_people"]
     ordering = ["-enrollment__session__starts_at", "name", "id"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
@@ -387,7 +574,7 @@ class ParticipantAdmin(PersonalDataAdmin):
         return not leads_only_own_sessions(request.user)
 
     @admin.action(description="Export attendance of the selected (CSV)", permissions=["view"])
-    def export_attendance(
+    def export_csv(
         self, request: HttpRequest, queryset: QuerySet[Participant]
     ) -> StreamingHttpResponse:
         log_export(request, queryset, "Exported its attendance as CSV.")

@@ -32,6 +32,14 @@ class BookingExpired(Event):
 
 
 @dataclass(frozen=True)
+class BookingMoved(Event):
+    """The practice moved a confirmed booking to another session of the same offering."""
+
+    enrollment_id: int
+    from_session_id: int
+
+
+@dataclass(frozen=True)
 class RosterChanged(Event):
     """The named participants of a booking changed: someone added, taken off or renamed."""
 

@@ -50,6 +50,11 @@ class Enrollment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     anonymized_at = models.DateTimeField(null=True, blank=True)
+    by_hand = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Booked by the practice in the admin (on the phone, or a complimentary seat).",
+    )
     roster_changes = models.PositiveSmallIntegerField(
         default=0, editable=False, help_text="Times its participants were changed by its link."
     )

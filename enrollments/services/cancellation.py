@@ -69,7 +69,7 @@ def booking_end(
     events.publish(BookingCancelled(enrollment_id=enrollment.pk))
 
 
-def _refund_text(enrollment: Enrollment, cents: int) -> str | None:
+def refund_text(enrollment: Enrollment, cents: int) -> str | None:
     """The refund as the email shows it, in the booking's language."""
     return amount_for_people(cents, enrollment.currency) if cents else None
 
@@ -94,9 +94,7 @@ def enrollment_cancel(*, enrollment_id: int, now: datetime | None = None) -> Enr
         mail_queue(
             kind="enrollment_cancelled",
             to=enrollment.email,
-            context=booking_context(
-                enrollment, refund=_refund_text(enrollment, terms.refund_cents)
-            ),
+            context=booking_context(enrollment, refund=refund_text(enrollment, terms.refund_cents)),
             related=enrollment,
             language=enrollment.language,
         )
@@ -137,7 +135,7 @@ def enrollment_refund(
         mail_queue(
             kind="refund_issued",
             to=enrollment.email,
-            context=booking_context(enrollment, refund=_refund_text(enrollment, amount_cents)),
+            context=booking_context(enrollment, refund=refund_text(enrollment, amount_cents)),
             related=enrollment,
             language=enrollment.language,
         )
@@ -170,7 +168,7 @@ def session_cancel(*, session_id: int, now: datetime | None = None) -> int:
                     reason=Refund.Reason.SESSION_CANCELLED,
                 )
             payments_close_open(payable=enrollment)
-            context = booking_context(enrollment, refund=_refund_text(enrollment, refund))
+            context = booking_context(enrollment, refund=refund_text(enrollment, refund))
             cancellation = (
                 [session_calendar(session, cancelled=True, language=enrollment.language)]
                 if was_confirmed

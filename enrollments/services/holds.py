@@ -77,7 +77,7 @@ class _WaitingFirst(Exception):
     """Seats are free that someone on the waitlist could use: they are offered first."""
 
 
-def _unique_reference() -> str:
+def unique_reference() -> str:
     while True:
         reference = new_reference("ENR")
         if not Enrollment.objects.filter(reference=reference).exists():
@@ -172,7 +172,7 @@ def enrollment_hold(
                 amount_cents=amount,
                 currency=session.offering.currency,
                 token=new_token(),
-                reference=_unique_reference(),
+                reference=unique_reference(),
                 consent_at=now,
                 language=language or settings.LANGUAGE_CODE,
             )
@@ -375,7 +375,7 @@ def private_booking_create(
         amount_cents=amount_cents,
         currency=session.offering.currency,
         token=new_token(),
-        reference=_unique_reference(),
+        reference=unique_reference(),
         consent_at=now,
         language=language or settings.LANGUAGE_CODE,
     )

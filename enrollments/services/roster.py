@@ -95,10 +95,17 @@ def queue_confirmations(
         )
 
 
-def announce_confirmed(enrollment: Enrollment, *, receipt: Mapping[str, str] | None = None) -> None:
-    """Inside the change that confirmed the booking: the emails it owes, and the event."""
+def announce_confirmed(
+    enrollment: Enrollment,
+    *,
+    receipt: Mapping[str, str] | None = None,
+    tell_practice: bool = True,
+) -> None:
+    """Inside the change that confirmed the booking: the emails it owes, and the event; the
+    practice's alert unless the practice made the booking itself."""
     queue_confirmations(enrollment, receipt=receipt)
-    alerts.tell_booked(enrollment)
+    if tell_practice:
+        alerts.tell_booked(enrollment)
     events.publish(BookingConfirmed(enrollment_id=enrollment.pk))
 
 
@@ -162,7 +169,7 @@ def enrollment_replace_participants(
             if key not in wanted:
                 removed.append(participant.email)
                 if enrollment.status == Status.CONFIRMED:
-                    _tell_taken_off(enrollment, participant)
+                    tell_taken_off(enrollment, participant)
                 participant.delete()
         added = []
         renamed = 0
@@ -195,7 +202,7 @@ def enrollment_replace_participants(
     return enrollment
 
 
-def _tell_taken_off(enrollment: Enrollment, participant: Participant) -> None:
+def tell_taken_off(enrollment: Enrollment, participant: Participant) -> None:
     """Someone taken off a confirmed booking's roster hears so, with a calendar entry that
     takes the session out of their agenda (the purchaser knows: they made the change)."""
     if same_person(participant.email, enrollment.email):

@@ -5,12 +5,15 @@ from django.contrib.auth.models import Group, User
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from config.roles import COORDINATOR, sync_roles
+from enrollments.models import Enrollment
 from tests.browser.conftest import screenshot
 from tests.config.test_dashboard import arrange_a_day
 from tests.factories import EnrollmentFactory, ParticipantFactory, SessionFactory
+from tests.stand_ins import wait_until
 
 WAIT = 10  # seconds
 
@@ -81,3 +84,39 @@ def test_a_coordinator_marks_attendance_on_the_roster(browser, live_server):
     assert (ada.attendance, bo.attendance, bo.minutes_attended) == ("present", "partial", 75)
     checked = browser.find_element(By.CSS_SELECTOR, f"#participant-{bo.pk} [value=partial]")
     assert checked.is_selected()  # the page shows what was kept
+
+
+def test_a_coordinator_books_a_caller_by_phone_and_the_payment_link_is_emailed(
+    browser, live_server, eager_tasks, smtp_sink
+):
+    session = SessionFactory.create(title="Holding space", capacity=4)
+    sign_in(browser, live_server.url, COORDINATOR)
+    browser.get(f"{live_server.url}/admin/enrollments/enrollment/")
+    browser.find_element(By.LINK_TEXT, "BOOK BY HAND").click()
+    WebDriverWait(browser, WAIT).until(EC.presence_of_element_located((By.ID, "by-hand-form")))
+
+    Select(browser.find_element(By.NAME, "session")).select_by_value(str(session.pk))
+    browser.find_element(By.CSS_SELECTOR, "[name=way][value=payment_link]").click()
+    browser.find_element(By.NAME, "name").send_keys("Ada Vos")
+    browser.find_element(By.NAME, "email").send_keys("ada@example.org")
+    seats = browser.find_element(By.NAME, "seats")
+    seats.clear()
+    seats.send_keys("2")
+    browser.find_element(By.NAME, "participants").send_keys(
+        "Ada Vos, ada@example.org\nBo Smit, bo@example.org"
+    )
+    browser.find_element(By.NAME, "consent").click()
+    screenshot(browser, "admin-book-by-hand")
+    browser.find_element(By.CSS_SELECTOR, "#by-hand-form [type=submit]").click()
+
+    WebDriverWait(browser, WAIT).until(
+        EC.text_to_be_present_in_element((By.CSS_SELECTOR, ".messagelist"), "payment link")
+    )
+    booking = Enrollment.objects.get()
+    assert booking.reference in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
+    assert (booking.status, booking.seats, booking.by_hand) == ("offered", 2, True)
+    wait_until(lambda: len(smtp_sink.messages) == 1, 15)
+    [message] = smtp_sink.messages
+    assert message["To"] == "ada@example.org"
+    assert message["Subject"] == "Your booking, as we discussed: Holding space"
+    assert f"/enrollments/{booking.token}/" in message.get_body(("plain",)).get_content()

@@ -187,7 +187,7 @@ def test_attendance_of_many_sessions_exports_from_the_participant_list(admin_cli
 
     response = admin_client.post(
         "/admin/enrollments/participant/",
-        {"action": "export_attendance", "_selected_action": [ada.pk, bo.pk]},
+        {"action": "export_csv", "_selected_action": [ada.pk, bo.pk]},
     )
 
     assert {(r["name"], r["attendance"], r["session"]) for r in downloaded(response)} == {

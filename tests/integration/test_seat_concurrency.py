@@ -88,7 +88,7 @@ def test_without_the_lock_the_same_rush_oversells(live_server, localstripe, sett
     # interleaving the lock exists to prevent, made certain rather than left to timing.
     counted = itertools.count(1)
     all_counted = threading.Event()
-    take_reference = holds._unique_reference
+    take_reference = holds.unique_reference
 
     def after_counting() -> str:
         if next(counted) > CAPACITY:
@@ -96,7 +96,7 @@ def test_without_the_lock_the_same_rush_oversells(live_server, localstripe, sett
         all_counted.wait(timeout=30)
         return take_reference()
 
-    monkeypatch.setattr(holds, "_unique_reference", after_counting)
+    monkeypatch.setattr(holds, "unique_reference", after_counting)
     session = SessionFactory.create(capacity=CAPACITY, offering__price_cents=9500)
 
     rush(live_server.url, session.id, join_waitlist=False)

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from http import HTTPStatus
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -24,7 +25,8 @@ def test_the_home_page_lists_published_offerings_by_kind_with_their_next_date(cl
     assert "One to One" in page
     assert "Hidden Draft" not in page
     assert page.index("Workshop") < page.index("Burnout and Recovery") < page.index("One to One")
-    assert f"Next on {soon.starts_at:%-d %B %Y}" in page
+    local = timezone.localtime(soon.starts_at, ZoneInfo(soon.timezone))  # as the page says it
+    assert f"Next on {local:%-d %B %Y}" in page
     assert f'href="/offerings/{soon.offering.slug}/"' in page
 
 
