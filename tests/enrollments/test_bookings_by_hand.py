@@ -321,3 +321,14 @@ def test_the_admin_moves_a_booking_and_gives_up_seats(admin_client, admin_user, 
     assert refund.amount_cents == 18000
     assert refund.created_by == admin_user
     assert not PracticeAlert.objects.exists()  # a refund by hand is not news to the practice
+
+
+def test_a_phone_bookings_page_says_it_was_arranged_and_offers_the_payment(client):
+    session = SessionFactory.create()
+    booking = booking_by_hand(session_id=session.pk, name="Ada Vos", email="ada@example.org")
+
+    page = " ".join(client.get(f"/enrollments/{booking.token}/").content.decode().split())
+
+    assert "As we discussed, we're holding your booking until" in page
+    assert "a seat opened up" not in page
+    assert f'action="/enrollments/{booking.token}/pay/"' in page
