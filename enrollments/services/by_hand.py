@@ -195,7 +195,10 @@ def enrollment_cancel_seats(
             kind="seats_cancelled",
             to=enrollment.email,
             context=booking_context(
-                enrollment, seats_given_up=seats, refund=refund_text(enrollment, refund)
+                enrollment,
+                seats_given_up=seats,
+                refund=refund_text(enrollment, refund),
+                not_refunded=share > refund,
             ),
             related=enrollment,
             language=enrollment.language,
@@ -222,8 +225,11 @@ def enrollment_transfer(
         if target.pk == source.pk or target.offering_id != source.offering_id:
             raise InvalidInput(fields={"session": ["Choose another date of the same offering."]})
         _check_bookable(target, enrollment.seats, now)
-        difference = booking_amount(target, enrollment.seats) - booking_amount(
-            source, enrollment.seats
+        # A seat given for nothing (complimentary, free) stays so; else the dates' prices.
+        difference = (
+            booking_amount(target, enrollment.seats) - booking_amount(source, enrollment.seats)
+            if enrollment.amount_cents
+            else 0
         )
         if difference < 0:
             back = min(-difference, refundable_cents(enrollment))

@@ -332,3 +332,15 @@ def test_a_phone_bookings_page_says_it_was_arranged_and_offers_the_payment(clien
     assert "As we discussed, we're holding your booking until" in page
     assert "a seat opened up" not in page
     assert f'action="/enrollments/{booking.token}/pay/"' in page
+
+
+def test_a_complimentary_booking_moves_and_gives_up_seats_for_nothing():
+    booking = EnrollmentFactory.create(seats=2, amount_cents=0, by_hand=True)
+    dearer = SessionFactory.create(offering=booking.session.offering, price_override_cents=25000)
+
+    moved, difference = enrollment_transfer(enrollment_id=booking.pk, to_session_id=dearer.pk)
+    changed, refund = enrollment_cancel_seats(enrollment_id=booking.pk, seats=1)
+
+    assert (moved.amount_cents, difference, changed.amount_cents, refund) == (0, 0, 0, 0)
+    assert not Invoice.objects.exists()
+    assert "not refunded" not in mails("seats_cancelled")[0].body_text
