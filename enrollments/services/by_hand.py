@@ -17,12 +17,11 @@ from billing.services.invoices import BilledLine, invoice_issue
 from billing.services.refunds import refund_create
 from config import events
 from config.errors import Conflict, InvalidInput
-from config.references import new_token
 from enrollments.events import BookingMoved, RosterChanged
 from enrollments.models import Enrollment, Participant
 from enrollments.services.cancellation import cancellation_terms, refund_text
 from enrollments.services.emails import booking_context, same_person
-from enrollments.services.holds import unique_reference
+from enrollments.services.holds import name_participants, new_booking
 from enrollments.services.receipts import booking_amount, booking_buyer, tax_rule_of
 from enrollments.services.roster import ParticipantInput, announce_confirmed, tell_taken_off
 from enrollments.services.seats import lock_session, seats_left_to_newcomers
@@ -78,18 +77,15 @@ def booking_by_hand(
         session = lock_session(session_id)
         _check_bookable(session, seats, now)
         amount = 0 if complimentary else booking_amount(session, seats)
-        enrollment = Enrollment(
-            session=session,
+        enrollment = new_booking(
+            session,
             name=name,
             email=email,
             organization=organization,
             seats=seats,
             amount_cents=amount,
-            currency=session.offering.currency,
-            token=new_token(),
-            reference=unique_reference(),
-            consent_at=now,
-            language=language or settings.LANGUAGE_CODE,
+            language=language,
+            now=now,
             by_hand=True,
         )
         if amount == 0:
@@ -100,12 +96,7 @@ def booking_by_hand(
                 now + timedelta(hours=settings.WAITLIST_OFFER_HOURS), session.starts_at
             )
         enrollment.save()
-        named = list(participants) or (
-            [ParticipantInput(name=name, email=email)] if seats == 1 else []
-        )
-        Participant.objects.bulk_create(
-            Participant(enrollment=enrollment, name=p.name, email=p.email) for p in named
-        )
+        name_participants(enrollment, participants)
         if enrollment.status == Status.CONFIRMED:
             announce_confirmed(enrollment, tell_practice=False)
         else:

@@ -84,6 +84,52 @@ def unique_reference() -> str:
             return reference
 
 
+def new_booking(
+    session: Session,
+    *,
+    name: str,
+    email: str,
+    organization: str,
+    seats: int,
+    amount_cents: int,
+    language: str,
+    now: datetime,
+    **fields: Any,
+) -> Enrollment:
+    """A booking of `seats` in the session, not yet saved: its secret link and reference,
+    the session's currency, consent given `now`; its status is the caller's to set."""
+    return Enrollment(
+        session=session,
+        name=name,
+        email=email,
+        organization=organization,
+        seats=seats,
+        amount_cents=amount_cents,
+        currency=session.offering.currency,
+        token=new_token(),
+        reference=unique_reference(),
+        consent_at=now,
+        language=language or settings.LANGUAGE_CODE,
+        **fields,
+    )
+
+
+def name_participants(
+    enrollment: Enrollment,
+    participants: Sequence[ParticipantInput],
+    *,
+    purchaser_attends: bool = True,
+) -> None:
+    """Who attends on a new booking's seats; with nobody named for one seat, the purchaser
+    (unless `purchaser_attends` is False: an organization's contact books for others)."""
+    named = list(participants)
+    if not named and enrollment.seats == 1 and purchaser_attends:
+        named = [ParticipantInput(name=enrollment.name, email=enrollment.email)]
+    Participant.objects.bulk_create(
+        Participant(enrollment=enrollment, name=p.name, email=p.email) for p in named
+    )
+
+
 def enrollment_hold(
     *,
     session_id: int,
@@ -163,18 +209,15 @@ def enrollment_hold(
                 >= settings.MAX_ACTIVE_HOLDS_PER_EMAIL
             ):
                 raise TooManyHolds()
-            enrollment = Enrollment(
-                session=session,
+            enrollment = new_booking(
+                session,
                 name=name,
                 email=email,
                 organization=organization,
                 seats=seats,
                 amount_cents=amount,
-                currency=session.offering.currency,
-                token=new_token(),
-                reference=unique_reference(),
-                consent_at=now,
-                language=language or settings.LANGUAGE_CODE,
+                language=language,
+                now=now,
             )
             if seats <= left:
                 if enrollment.amount_cents == 0:
@@ -191,14 +234,7 @@ def enrollment_hold(
             if discount is not None:
                 discount_record(enrollment, discount)
 
-            named = list(participants)
-            if not named and seats == 1:
-                named = [
-                    ParticipantInput(name=name, email=email)
-                ]  # one seat: the purchaser attends
-            Participant.objects.bulk_create(
-                Participant(enrollment=enrollment, name=p.name, email=p.email) for p in named
-            )
+            name_participants(enrollment, participants)
             if enrollment.status == Status.CONFIRMED:
                 announce_confirmed(enrollment)
             elif enrollment.status == Status.WAITLISTED:
@@ -366,18 +402,15 @@ def private_booking_create(
     check_open(session, now)
     if seats > seats_left(session, now):
         raise SessionFull()
-    enrollment = Enrollment(
-        session=session,
+    enrollment = new_booking(
+        session,
         name=name,
         email=email,
         organization=organization,
         seats=seats,
         amount_cents=amount_cents,
-        currency=session.offering.currency,
-        token=new_token(),
-        reference=unique_reference(),
-        consent_at=now,
-        language=language or settings.LANGUAGE_CODE,
+        language=language,
+        now=now,
     )
     if hold_for_payment and amount_cents > 0:
         enrollment.status = Status.PENDING_PAYMENT
@@ -386,9 +419,7 @@ def private_booking_create(
         enrollment.status = Status.CONFIRMED
         enrollment.confirmed_at = now
     enrollment.save()
-    Participant.objects.bulk_create(
-        Participant(enrollment=enrollment, name=p.name, email=p.email) for p in participants
-    )
+    name_participants(enrollment, participants, purchaser_attends=False)
     if enrollment.status == Status.CONFIRMED:
         announce_confirmed(enrollment)
     logger.info("private booking %s: %s", enrollment.reference, enrollment.status)
