@@ -50,6 +50,8 @@ ROLES: dict[str, str | list[str]] = {
         *_all("surveys", "surveytemplate", "surveyquestion", "offeringsurvey"),
         "surveys.view_surveyinvitation",
         "surveys.view_survey_results",
+        "certificates.view_certificate",
+        "certificates.revoke_certificate",
         "outbox.view_outgoingmail",
         "outbox.change_outgoingmail",
         "outbox.view_practicealert",

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "inquiries",
     "organizations",
     "surveys",
+    "certificates",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +229,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "issue-certificates": {
+        "task": "certificates.issue_due",
+        "schedule": 3600.0,
+        "options": {"expires": 3300},
+    },
     "send-invoice-reminders": {
         "task": "billing.send_invoice_reminders",
         "schedule": crontab(hour=8, minute=5),  # daily, in office hours (UTC)
@@ -318,6 +324,8 @@ PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=7
 STRIPE_EVENT_PAYLOAD_DAYS = env.int("STRIPE_EVENT_PAYLOAD_DAYS", default=30)
 # Kept longer than personal data, by law: what erasure leaves in place says so.
 INVOICE_RETENTION_YEARS = env.int("INVOICE_RETENTION_YEARS", default=7)
+# Certificates are kept for accreditors' audits, then deleted (DESIGN.md invariant 8).
+CERTIFICATE_RETENTION_YEARS = env.int("CERTIFICATE_RETENTION_YEARS", default=7)
 
 # --- Invoices and tax (DESIGN.md, Organizations, proposals, invoices) ---------------------
 # The seller on every invoice, as the law asks it to be named.

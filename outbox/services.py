@@ -5,6 +5,7 @@ loses it, and it goes out twice only if a worker dies between the mail server
 accepting it and the row being marked sent.
 """
 
+import base64
 import logging
 import smtplib
 import time
@@ -39,7 +40,8 @@ SENDING_LEASE = timedelta(minutes=10)
 class Attachment:
     filename: str
     content_type: str
-    content: str
+    content: str  # text, or with `base64` a binary file (a PDF) written as base64
+    base64: bool = False
 
 
 class TooManyEmails(TooMany):
@@ -175,7 +177,10 @@ def mail_send(
     if mail.body_html:
         message.attach_alternative(mail.body_html, "text/html")
     for attachment in mail.attachments:
-        message.attach(attachment["filename"], attachment["content"], attachment["content_type"])
+        content = attachment["content"]
+        if attachment.get("base64"):
+            content = base64.b64decode(content)
+        message.attach(attachment["filename"], content, attachment["content_type"])
 
     try:
         if connection is None:

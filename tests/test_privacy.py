@@ -29,6 +29,7 @@ from billing.models import StripeEvent
 from billing.privacy import BUYER_FIELDS
 from billing.services.invoices import BilledLine, Buyer, invoice_issue
 from billing.tax import TaxRule
+from certificates.services import certificate_issue
 from config import privacy
 from config.references import new_reference, new_token
 from enrollments.models import Enrollment, IdempotencyKey, Participant
@@ -186,6 +187,9 @@ def live(marker: str) -> str:
         reference=booking.reference,
         po_number=f"PO {marker}",
     )
+    participant.attendance = "present"  # there the whole session: a certificate, kept too
+    participant.save()
+    certificate_issue(participant_id=participant.pk)
     return email
 
 
@@ -197,10 +201,13 @@ ON_INVOICES = {
     "billing.Invoice.buyer_address",
     "billing.Invoice.po_number",
 }
+# ...and certificates, until CERTIFICATE_RETENTION_YEARS, for accreditors' audits.
+ON_CERTIFICATES = {"certificates.Certificate.participant_name", "certificates.Certificate.email"}
+KEPT_RECORDS = ON_INVOICES | ON_CERTIFICATES
 
 
 def outside_invoices(found: dict[str, int]) -> dict[str, int]:
-    return {field: rows for field, rows in found.items() if field not in ON_INVOICES}
+    return {field: rows for field, rows in found.items() if field not in KEPT_RECORDS}
 
 
 def traces(marker: str) -> dict[str, int]:
@@ -237,7 +244,7 @@ def test_a_life_leaves_traces_where_the_scan_looks():
         "enrollments.IdempotencyKey.response",
         "organizations.Contact.name",
         "organizations.Proposal.decline_reason",
-        *ON_INVOICES,
+        *KEPT_RECORDS,
     } <= set(found)
     assert {f"billing.Invoice.{name}" for name in BUYER_FIELDS} >= ON_INVOICES
 
@@ -249,7 +256,7 @@ def test_the_purge_leaves_no_trace_of_anyone_past_retention():
     with time_machine.travel(later, tick=False):
         purged = privacy.purge_all()
         again = privacy.purge_all()
-    assert set(traces("ada-7q")) == ON_INVOICES  # the law keeps the invoice longer
+    assert set(traces("ada-7q")) == KEPT_RECORDS  # the law keeps the invoice longer
     with time_machine.travel(
         later.replace(year=later.year + settings.INVOICE_RETENTION_YEARS), tick=False
     ):
@@ -257,8 +264,9 @@ def test_the_purge_leaves_no_trace_of_anyone_past_retention():
 
     assert traces("ada-7q") == {}
     # Every kind had something to purge, and once is enough.
-    assert all(count for kind, count in purged.items() if kind != "invoices"), purged
-    assert purged_later["invoices"] == 1
+    kept = ("invoices", "certificates")
+    assert all(count for kind, count in purged.items() if kind not in kept), purged
+    assert (purged_later["invoices"], purged_later["certificates"]) == (1, 1)
     assert not any(again.values()), again
 
 
@@ -301,7 +309,7 @@ def test_erasing_one_person_leaves_no_trace_of_them_and_touches_nobody_else():
     erasure = privacy.erase_person(email=ada.upper())
 
     assert outside_invoices(traces("ada-7q")) == {}
-    assert set(traces("ada-7q")) == ON_INVOICES  # the legal record stays, and says so
+    assert set(traces("ada-7q")) == KEPT_RECORDS  # the legal record stays, and says so
     assert traces("bo-3k") == bo_before
     assert Enrollment.objects.filter(email__startswith="bo-3k").values().get() == bo_booking
     assert erasure.erased["bookings"] == 1
@@ -351,6 +359,7 @@ def test_the_export_hands_over_everything_of_one_person():
         "invoices": True,
         "organization contacts": True,
         "proposals": True,
+        "certificates": True,
     }
     assert export["inquiries"][0]["notes"][0]["text"] == "Called ada-7q back."
 
@@ -369,7 +378,7 @@ def test_the_commands_erase_and_export_and_say_what_they_did():
     assert "  bookings: 1" in done.getvalue()
     assert "  invoices: kept." in done.getvalue()
     assert "invoices: 0" not in done.getvalue()
-    assert set(traces("ada-7q")) == ON_INVOICES
+    assert set(traces("ada-7q")) == KEPT_RECORDS
 
 
 def test_the_daily_task_purges_every_kind():
@@ -381,7 +390,7 @@ def test_the_daily_task_purges_every_kind():
     ):
         purge_expired_personal_data()
 
-    assert set(traces("ada-7q")) == ON_INVOICES
+    assert set(traces("ada-7q")) == KEPT_RECORDS
 
 
 def test_nothing_is_written_to_an_erased_person():

@@ -111,6 +111,14 @@ class OfferingAdmin(HistoryAdmin):
             "Format and price",
             {"fields": ["format", "duration_minutes", "price_cents", "currency", "ce_hours"]},
         ),
+        (
+            "Certificates",
+            {
+                "fields": ["ce_accreditor", "ce_statement", "ce_requires_evaluation"],
+                "description": "Participants present for the whole session get a certificate: "
+                "of continuing education with its hours, or of attendance without them.",
+            },
+        ),
         ("Tax", {"fields": ["tax_rate", "tax_exempt"]}),
         ("People and topics", {"fields": ["facilitators", "topics"]}),
         ("Publishing", {"fields": ["is_published"]}),

@@ -103,6 +103,24 @@ class Offering(models.Model):
         blank=True,
         validators=[MinValueValidator(0)],
     )
+    ce_accreditor = models.CharField(
+        "accredited by",
+        max_length=200,
+        blank=True,
+        help_text="The body that approved its continuing-education hours, as printed on "
+        "certificates.",
+    )
+    ce_statement = models.TextField(
+        "approval statement",
+        blank=True,
+        help_text="The accreditor's approval statement, printed on each certificate.",
+    )
+    ce_requires_evaluation = models.BooleanField(
+        "certificate after the evaluation",
+        default=True,
+        help_text="A certificate is issued once the participant has answered the follow-up "
+        "survey (most accreditors ask for it).",
+    )
     # Its tax rule (DESIGN.md, Tax): whoever bills it hands billing the rule with each line.
     tax_rate = models.DecimalField(
         "tax rate (%)",

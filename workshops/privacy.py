@@ -19,6 +19,8 @@ declare_free(
     "description_nl",
     "audience",
     "currency",
+    "ce_accreditor",
+    "ce_statement",
     why=PUBLISHED,
 )
 declare_free(

@@ -12,6 +12,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from billing.services.invoices import BilledLine, Buyer, invoice_issue
 from billing.tax import TaxRule
+from certificates.models import Certificate
+from certificates.services import new_code
 from enrollments.models import Enrollment
 from inquiries.models import Inquiry
 from tests.browser.conftest import axe_check, screenshot
@@ -57,6 +59,18 @@ def practice(db):
         reference=booking.reference,
         po_number="PO-77",
     )
+    certificate = Certificate.objects.create(
+        code=new_code(),
+        kind=Certificate.Kind.CONTINUING_EDUCATION,
+        participant_name="Łukasz Köhler",
+        email="lukasz@example.org",
+        offering_title="Burnout and Recovery",
+        dates="Tuesday 1 December 2026, 13:00–16:00 (Europe/Amsterdam)",
+        starts_on=timezone.localdate(),
+        hours=Decimal("3.0"),
+        accreditor="Accreditatiebureau Zorg",
+        issued_at=timezone.now(),
+    )
     return {
         "home": "/",
         "offering": f"/offerings/{session.offering.slug}/",
@@ -69,6 +83,7 @@ def practice(db):
         "proposal-team": f"/proposals/{team.token}/",
         "proposal-one-person": f"/proposals/{one.token}/",
         "invoice": f"/invoices/{invoice.token}/",
+        "certificate": f"/certificates/{certificate.shown_code}/",
         "not-found": "/offerings/no-such-thing/",
     }
 

@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from billing.models import Payment, Refund, StripeEvent
 from billing.services.invoices import BilledLine, Buyer, invoice_issue
 from billing.tax import TaxRule
+from certificates.models import Certificate
 from config import events
 from config.references import new_token
 from enrollments.models import DiscountCode, Enrollment
@@ -85,6 +86,16 @@ def world():
         buyer=Buyer(name="Ada", email="ada@example.org"),
         lines=[BilledLine("Workshop", 1, 18000, TaxRule())],
         currency="EUR",
+    )
+    Certificate.objects.create(
+        code="ABCDEFGHJKMNPQRS",
+        kind="attendance",
+        participant_name="Ada",
+        email="ada@example.org",
+        offering_title="A workshop",
+        dates="1 December",
+        starts_on=session.starts_at.date(),
+        issued_at=session.starts_at,
     )
     return enrollment, payment
 
