@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from certificates.models import Certificate
 from config.errors import Conflict, InvalidInput, NotFound
 from enrollments.models import Enrollment, Participant
+from enrollments.services.roster import participant_set_registration_number
 from outbox.services import Attachment, mail_queue
 from workshops.calendar import describe_when
 from workshops.models import Session, known_zone
@@ -86,7 +87,7 @@ def _snapshot(participant: Participant, *, now: datetime, **changes: str) -> Cer
         kind=Certificate.Kind.CONTINUING_EDUCATION if certified else Certificate.Kind.ATTENDANCE,
         participant_name=changes.get("name") or participant.name,
         email=participant.email,
-        registration_number=changes.get("registration_number", ""),
+        registration_number=changes.get("registration_number", participant.registration_number),
         offering_title=title,
         dates=str(dates),
         starts_on=timezone.localtime(session.starts_at, known_zone(session.timezone)).date(),
@@ -221,3 +222,38 @@ def certificate_reissue(
         old.save(update_fields=["replaced_by"])
         _send(new)
     return new
+
+
+def participant_registration_number_set(*, participant_id: int, number: str) -> Certificate | None:
+    """The participant gives (or changes) their registration number on their own page; a
+    certificate they hold already is reissued with it. Returns the new certificate, if any."""
+    with transaction.atomic():
+        before = Participant.objects.select_for_update().get(pk=participant_id)
+        participant = participant_set_registration_number(
+            participant_id=participant_id, number=number
+        )
+        if participant.registration_number == before.registration_number:
+            return None
+        held = Certificate.objects.filter(
+            participant_id=participant_id, status=Certificate.Status.VALID
+        ).first()
+        if held is None:
+            return None
+        return certificate_reissue(
+            certificate_id=held.pk,
+            name=held.participant_name,
+            registration_number=participant.registration_number,
+        )
+
+
+def participant_by_token(token: str) -> Participant:
+    """The participant behind their own page's link; NotFound for an unknown or erased one."""
+    participant = (
+        Participant.objects.select_related("enrollment__session__offering")
+        .filter(token=token)
+        .exclude(email="")
+        .first()
+    )
+    if participant is None:
+        raise NotFound()
+    return participant

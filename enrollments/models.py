@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from simple_history.models import HistoricalRecords
 
+from config.references import new_token
+
 
 class Enrollment(models.Model):
     """Seats a person or an organization takes in a session, and what became of them."""
@@ -102,6 +104,15 @@ class Participant(models.Model):
     )
     name = models.CharField(max_length=200)
     email = models.EmailField(max_length=254)
+    # The participant's own page (DESIGN.md): their session, survey and certificates, never
+    # the booking's (which belongs to whoever booked).
+    token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
+    registration_number = models.CharField(
+        "professional registration number",
+        max_length=60,
+        blank=True,
+        help_text="Printed on their certificates, if they give it.",
+    )
 
     class Attendance(models.TextChoices):
         NOT_TAKEN = "", "Not taken yet"

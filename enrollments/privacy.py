@@ -31,7 +31,9 @@ def _anonymize_bookings(bookings: QuerySet[Enrollment], now: datetime) -> int:
 
 
 def _anonymize_participants(participants: QuerySet[Participant]) -> int:
-    return participants.exclude(name="", email="").update(name="", email="")
+    return participants.exclude(name="", email="", registration_number="").update(
+        name="", email="", registration_number=""
+    )
 
 
 class Bookings:
@@ -75,7 +77,7 @@ class Bookings:
 
 class Participants:
     kind = "participants"
-    fields: Fields = {Participant: ("name", "email")}
+    fields: Fields = {Participant: ("name", "email", "registration_number")}
 
     def purge(self, *, now: datetime) -> int:
         ended = Participant.objects.filter(enrollment__session__ends_at__lt=_past_retention(now))
@@ -101,6 +103,7 @@ class Participants:
                 "starts_at": participant.enrollment.session.starts_at.isoformat(),
                 "name": participant.name,
                 "email": participant.email,
+                "registration_number": participant.registration_number,
                 "attendance": participant.attendance,
                 "minutes_attended": participant.minutes_attended,
             }
@@ -153,6 +156,7 @@ declare_free(
 )
 declare_history_free(Enrollment)
 
+declare_free(Participant, "token", why="a key to the participant's own page, nothing about them")
 declare_free(
     DiscountCode,
     "code",

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 
 from config.money import amount_for_people
-from enrollments.models import Enrollment
+from enrollments.models import Enrollment, Participant
 from workshops.calendar import describe_when
 from workshops.models import Offering
 
@@ -13,6 +13,11 @@ from workshops.models import Offering
 def booking_url(enrollment: Enrollment) -> str:
     """The booking's own page: the secret link in every email about it."""
     return f"{settings.SITE_URL}/enrollments/{enrollment.token}/"
+
+
+def participant_url(participant: Participant) -> str:
+    """A participant's own page: their session, survey and certificates (DESIGN.md)."""
+    return f"{settings.SITE_URL}/participants/{participant.token}/"
 
 
 def booking_context(enrollment: Enrollment, **extra: Any) -> dict[str, Any]:

@@ -8,15 +8,15 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from config import events
 from config.errors import Conflict, InvalidInput
 from enrollments.events import BookingConfirmed, RosterChanged
 from enrollments.models import Enrollment, Participant
 from enrollments.services import alerts
-from enrollments.services.emails import booking_context, same_person
+from enrollments.services.emails import booking_context, participant_url, same_person
 from outbox.services import mail_queue, recipients_check
 from workshops.calendar import session_calendar
 
@@ -63,6 +63,7 @@ def queue_confirmations(
             same_person(p.email, enrollment.email) for p in participants
         )
         link = session.meeting_link if attending and online else ""
+        own = next((p for p in participants if same_person(p.email, enrollment.email)), None)
         mail_queue(
             kind="enrollment_confirmation",
             to=enrollment.email,
@@ -72,6 +73,7 @@ def queue_confirmations(
                 meeting_link=link,
                 participants=participants,
                 receipt=receipt,
+                participant_url=participant_url(own) if own else "",
             ),
             related=enrollment,
             attachments=[session_calendar(session, meeting_link=link, language=enrollment.language)]
@@ -86,7 +88,12 @@ def queue_confirmations(
         mail_queue(
             kind="participant_confirmation",
             to=participant.email,
-            context=booking_context(enrollment, participant=participant, meeting_link=link),
+            context=booking_context(
+                enrollment,
+                participant=participant,
+                meeting_link=link,
+                participant_url=participant_url(participant),
+            ),
             related=enrollment,
             attachments=[
                 session_calendar(session, meeting_link=link, language=enrollment.language)
@@ -225,3 +232,17 @@ def enrollment_resend_confirmation(*, enrollment_id: int) -> bool:
             return False
         queue_confirmations(enrollment)
     return True
+
+
+def participant_set_registration_number(*, participant_id: int, number: str) -> Participant:
+    """The participant's professional registration number, for their certificates."""
+    number = " ".join(number.split())
+    if len(number) > 60:
+        raise InvalidInput(
+            fields={"registration_number": [gettext("At most 60 characters, please.")]}
+        )
+    participant = Participant.objects.get(pk=participant_id)
+    if participant.registration_number != number:
+        participant.registration_number = number
+        participant.save(update_fields=["registration_number"])
+    return participant

@@ -18,7 +18,12 @@ from enrollments.models import Enrollment
 from inquiries.models import Inquiry
 from tests.browser.conftest import axe_check, screenshot
 from tests.browser.test_proposal_pages import sent_proposal
-from tests.factories import EnrollmentFactory, SessionFactory, SurveyInvitationFactory
+from tests.factories import (
+    EnrollmentFactory,
+    ParticipantFactory,
+    SessionFactory,
+    SurveyInvitationFactory,
+)
 
 LANGUAGES = ["en", "nl"]
 
@@ -84,6 +89,7 @@ def practice(db):
         "proposal-one-person": f"/proposals/{one.token}/",
         "invoice": f"/invoices/{invoice.token}/",
         "certificate": f"/certificates/{certificate.shown_code}/",
+        "participant": f"/participants/{ParticipantFactory.create(enrollment=booking).token}/",
         "not-found": "/offerings/no-such-thing/",
     }
 
