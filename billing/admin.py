@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db.models import Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -20,7 +19,7 @@ from billing.models import Invoice, InvoiceLine, InvoicePayment, Payment, Refund
 from billing.selectors import overdue_first
 from billing.services.invoices import credit_note_issue, invoice_record_payment
 from config import dashboard
-from config.admin_site import HistoryAdmin
+from config.admin_site import HistoryAdmin, action_form
 from config.csv_export import csv_response, log_export, moment_cell
 from config.errors import DomainError
 from config.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
@@ -287,19 +286,18 @@ class InvoiceAdmin(HistoryAdmin, ReadOnlyAdmin):
     def _form_page(
         self, request: HttpRequest, invoice: Invoice, form: forms.Form, action: str, title: str
     ) -> TemplateResponse:
-        return TemplateResponse(
+        buyer = invoice.buyer_company or invoice.buyer_name
+        open_amount = format_amount(max(invoice.open_cents, 0), invoice.currency)
+        return action_form(
+            self,
             request,
-            "admin/billing/invoice_action.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"{title} {invoice.number}",
-                "invoice": invoice,
-                "open": format_amount(max(invoice.open_cents, 0), invoice.currency),
-                "form": form,
-                "action": action,
-                "opts": self.model._meta,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
+            obj=invoice,
+            action=action,
+            form=form,
+            intro=f"Invoice {invoice.number} to {buyer}: {open_amount} {invoice.currency} open "
+            "in all. Invoices are never edited: a transfer is recorded against it, a correction "
+            "is a credit note.",
+            title=f"{title} {invoice.number}",
         )
 
     @admin.action(description="Record a bank transfer", permissions=["mark_paid"])

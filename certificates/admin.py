@@ -2,7 +2,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -11,7 +10,7 @@ from django.utils.html import format_html
 
 from certificates import services
 from certificates.models import Certificate
-from config.admin_site import PersonalDataAdmin
+from config.admin_site import PersonalDataAdmin, action_form
 from config.errors import DomainError
 from config.pages import pdf_response
 
@@ -108,18 +107,24 @@ class CertificateAdmin(PersonalDataAdmin):
     def _ask(
         self, request: HttpRequest, certificate: Certificate, action: str, form: forms.Form
     ) -> TemplateResponse:
-        return TemplateResponse(
+        what = (
+            f"{certificate.participant_name} — {certificate.offering_title}, {certificate.dates}."
+        )
+        then = (
+            "A new certificate with a new code is issued and emailed to them; this one is "
+            "revoked and points to it."
+            if action == "reissue"
+            else "Its verification page will say it was revoked."
+        )
+        return action_form(
+            self,
             request,
-            "admin/certificates/certificate/action.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"{action.capitalize()} certificate {certificate.shown_code}",
-                "certificate": certificate,
-                "form": form,
-                "action": action,
-                "opts": self.model._meta,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
+            obj=certificate,
+            action=action,
+            form=form,
+            intro=f"{what} {then}",
+            title=f"{action.capitalize()} certificate {certificate.shown_code}",
+            button=action.capitalize(),
         )
 
     @admin.action(description="Revoke (it no longer stands)", permissions=["revoke"])

@@ -131,6 +131,36 @@ MOVED_FROM_ENROLLMENTS = {
 }
 
 
+def action_form(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    *,
+    obj: Any,
+    action: str,
+    form: Any,
+    intro: str,
+    title: str,
+    button: str = "Save",
+) -> TemplateResponse:
+    """The page an admin action on one record asks its details on (a refund's amount, a
+    revocation's reason), posted back to the action with `apply`."""
+    return TemplateResponse(
+        request,
+        "admin/action_form.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "form": form,
+            "action": action,
+            "button": button,
+            "selected": obj.pk,
+            "opts": model_admin.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
 def moved_admin_page(request: HttpRequest, model: str, rest: str) -> HttpResponse:
     target = f"/admin/{MOVED_FROM_ENROLLMENTS[model]}/{model}/{rest}"
     query = request.META.get("QUERY_STRING", "")

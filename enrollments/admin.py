@@ -5,7 +5,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
@@ -23,7 +22,7 @@ from django.utils.html import format_html
 
 from billing.models import Payment
 from billing.selectors import refundable_cents, refunds_of
-from config.admin_site import HistoryAdmin, PersonalDataAdmin
+from config.admin_site import HistoryAdmin, PersonalDataAdmin, action_form
 from config.csv_export import csv_response, log_export, moment_cell
 from config.errors import DomainError
 from config.money import decimal_to_minor_units, format_amount, minor_units_to_decimal
@@ -207,21 +206,15 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
         intro: str,
         button: str,
     ) -> TemplateResponse:
-        """The page an action on one booking asks its details on, posted back to itself."""
-        return TemplateResponse(
+        return action_form(
+            self,
             request,
-            "admin/enrollments/action_form.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": f"{button}: {enrollment.reference}",
-                "enrollment": enrollment,
-                "intro": intro,
-                "form": form,
-                "action": action,
-                "button": button,
-                "opts": self.model._meta,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
+            obj=enrollment,
+            action=action,
+            form=form,
+            intro=intro,
+            title=f"{button}: {enrollment.reference}",
+            button=button,
         )
 
     def _one(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> Enrollment | None:

@@ -128,7 +128,11 @@ def mail_queue(
         subject=subject,
         body_text=body_text,
         body_html=body_html,
-        attachments=[vars(attachment) for attachment in attachments],
+        # A text file as it always was stored; a binary one says it is base64.
+        attachments=[
+            {key: value for key, value in vars(attachment).items() if key != "base64" or value}
+            for attachment in attachments
+        ],
         related_type=ContentType.objects.get_for_model(related) if related else None,
         related_id=related.pk if related else None,
         dedupe_key=dedupe_key,
