@@ -67,7 +67,6 @@ def participant_page(request: HttpRequest, token: str) -> HttpResponse:
     session = enrollment.session
     confirmed = enrollment.status == Enrollment.Status.CONFIRMED
     ended = session.ends_at <= timezone.now()
-    online = session.offering.format != "in_person" and bool(session.meeting_link)
     invitation = SurveyInvitation.objects.filter(participant=participant).first()
     certificates = Certificate.objects.filter(
         participant=participant, status=Certificate.Status.VALID
@@ -82,7 +81,7 @@ def participant_page(request: HttpRequest, token: str) -> HttpResponse:
             "confirmed": confirmed,
             "pending": enrollment.status in (*Enrollment.HOLDING, Enrollment.Status.WAITLISTED),
             "ended": ended,
-            "meeting_link": session.meeting_link if confirmed and online and not ended else "",
+            "meeting_link": session.joining_link if confirmed and not ended else "",
             "survey_url": survey_url(invitation)
             if invitation and not invitation.submitted_at
             else "",
@@ -106,10 +105,9 @@ def participant_calendar(request: HttpRequest, token: str) -> HttpResponse:
     enrollment = participant.enrollment
     session = enrollment.session
     cancelled = enrollment.status != Enrollment.Status.CONFIRMED
-    online = session.offering.format != "in_person" and bool(session.meeting_link)
     calendar = session_calendar(
         session,
-        meeting_link=session.meeting_link if online and not cancelled else "",
+        meeting_link="" if cancelled else session.joining_link,
         cancelled=cancelled,
         language=enrollment.language,
     )

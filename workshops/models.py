@@ -261,6 +261,12 @@ class Session(models.Model):
         return self.title or self.offering.title
 
     @property
+    def joining_link(self) -> str:
+        """The link people join by: the meeting link of a session not held in person only."""
+        in_person = self.offering.format == Offering.Format.IN_PERSON
+        return "" if in_person else self.meeting_link
+
+    @property
     def shown_title(self) -> str:
         """The title people read, in the active language (`Offering.in_language`); the API
         and the admin keep `display_title`, the practice's own words."""

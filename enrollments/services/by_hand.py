@@ -17,6 +17,7 @@ from billing.services.invoices import BilledLine, invoice_issue
 from billing.services.refunds import refund_create
 from config import events
 from config.errors import Conflict, InvalidInput
+from config.money import amount_for_people
 from enrollments.events import BookingMoved, RosterChanged
 from enrollments.models import Enrollment, Participant
 from enrollments.services.cancellation import cancellation_terms, refund_text
@@ -266,7 +267,6 @@ def _tell_moved(enrollment: Enrollment, old: Session, difference: int) -> None:
     """The purchaser and each named participant: the new date, with calendar entries that
     take the old one out of their agenda and put the new one in."""
     new = enrollment.session
-    online = new.offering.format != "in_person" and bool(new.meeting_link)
     people = [(enrollment.email, None)] + [
         (p.email, p)
         for p in enrollment.participants.all()
@@ -281,14 +281,16 @@ def _tell_moved(enrollment: Enrollment, old: Session, difference: int) -> None:
                 participant=participant,
                 old_when=describe_when(old),
                 refund=refund_text(enrollment, -difference) if difference < 0 else None,
-                to_pay=refund_text(enrollment, difference) if difference > 0 else None,
+                to_pay=amount_for_people(difference, enrollment.currency)
+                if difference > 0
+                else None,
             ),
             related=enrollment,
             attachments=[
                 session_calendar(old, cancelled=True, language=enrollment.language),
                 session_calendar(
                     new,
-                    meeting_link=new.meeting_link if online else "",
+                    meeting_link=new.joining_link,
                     language=enrollment.language,
                 ),
             ],

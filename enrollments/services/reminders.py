@@ -35,10 +35,6 @@ def _attendees(enrollment: Enrollment) -> list[Attendee]:
     return named or [Attendee(f"e{enrollment.pk}", enrollment.name, enrollment.email)]
 
 
-def _online_link(session: Session) -> str:
-    return session.meeting_link if session.offering.format != "in_person" else ""
-
-
 def reminders_send_due(*, now: datetime | None = None) -> int:
     """One reminder per attendee, `REMINDER_HOURS_BEFORE` hours ahead, with the calendar file.
 
@@ -56,7 +52,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
         confirmed = Enrollment.objects.filter(
             session=session, status=Status.CONFIRMED, confirmed_at__lt=session.starts_at - ahead
         ).prefetch_related("participants")
-        link = _online_link(session)
+        link = session.joining_link
         with transaction.atomic():
             for enrollment in confirmed:
                 for attendee in _attendees(enrollment):
@@ -96,7 +92,7 @@ def session_notify_change(*, session_id: int, changed: Iterable[str]) -> int:
             return 0
         Session.objects.filter(pk=session.pk).update(calendar_sequence=F("calendar_sequence") + 1)
         session.refresh_from_db(fields=["calendar_sequence"])
-        link = _online_link(session)
+        link = session.joining_link
         told = 0
         confirmed = Enrollment.objects.filter(
             session=session, status=Status.CONFIRMED

@@ -57,12 +57,11 @@ def queue_confirmations(
     """
     session = enrollment.session
     participants = list(enrollment.participants.all())
-    online = session.offering.format != "in_person" and bool(session.meeting_link)
     if only is None:
         attending = not participants or any(
             same_person(p.email, enrollment.email) for p in participants
         )
-        link = session.meeting_link if attending and online else ""
+        link = session.joining_link if attending else ""
         own = next((p for p in participants if same_person(p.email, enrollment.email)), None)
         mail_queue(
             kind="enrollment_confirmation",
@@ -84,7 +83,7 @@ def queue_confirmations(
     for participant in only if only is not None else participants:
         if same_person(participant.email, enrollment.email) and only is None:
             continue  # the purchaser's own confirmation already says everything
-        link = session.meeting_link if online else ""
+        link = session.joining_link
         mail_queue(
             kind="participant_confirmation",
             to=participant.email,
