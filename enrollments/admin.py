@@ -163,10 +163,9 @@ class EnrollmentAdmin(HistoryAdmin, PersonalDataAdmin):
 
     @admin.action(description="Refund (full or partial amount)", permissions=["refund"])
     def refund(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> HttpResponse | None:
-        if queryset.count() != 1:
-            self.message_user(request, "Choose one booking to refund at a time.", messages.WARNING)
+        enrollment = self._one(request, queryset)
+        if enrollment is None:
             return None
-        enrollment = queryset.get()
         refundable = refundable_cents(enrollment)
         form = RefundForm(
             request.POST if "apply" in request.POST else None,
