@@ -13,6 +13,8 @@ from billing.pdf import FONT, FONTS
 from certificates.models import Certificate
 from certificates.services import verification_url
 
+QR_MASK = 2
+
 
 def certificate_pdf(certificate: Certificate) -> bytes:
     with translation.override(certificate.language):
@@ -22,7 +24,11 @@ def certificate_pdf(certificate: Certificate) -> bytes:
 def _qr_image(url: str) -> Any:
     import qrcode
 
-    code = qrcode.QRCode(border=1, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    # One mask pattern, chosen: any of the eight reads back the same, and trying each to
+    # score them would take most of the time a certificate's PDF takes.
+    code = qrcode.QRCode(
+        border=1, error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=QR_MASK
+    )
     code.add_data(url)
     return code.make_image().get_image()
 

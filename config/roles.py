@@ -50,6 +50,7 @@ ROLES: dict[str, str | list[str]] = {
         *_all("surveys", "surveytemplate", "surveyquestion", "offeringsurvey"),
         "surveys.view_surveyinvitation",
         "surveys.view_survey_results",
+        "surveys.view_organizationreport",
         "certificates.view_certificate",
         "certificates.revoke_certificate",
         "outbox.view_outgoingmail",

@@ -173,6 +173,9 @@ CELERY_TASK_ROUTES = {
     "outbox.send_practice_digest": {"queue": "mail"},
     "billing.*": {"queue": "payments"},
 }
+# Imported by the worker before it forks its pool, so its processes share them (the PDF
+# libraries and fonts would otherwise be loaded by each process that draws one).
+WORKER_PRELOAD = ["certificates.pdf", "organizations.pdf", "qrcode", "qrcode.image.pil"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -233,6 +236,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "certificates.issue_due",
         "schedule": 3600.0,
         "options": {"expires": 3300},
+    },
+    "send-organization-reports": {
+        "task": "surveys.send_organization_reports",
+        "schedule": crontab(hour=9, minute=10),  # daily, in office hours (UTC)
+        "options": {"expires": 3600},
     },
     "send-invoice-reminders": {
         "task": "billing.send_invoice_reminders",
@@ -313,6 +321,10 @@ WAITLIST_OFFER_HOURS = env.int("WAITLIST_OFFER_HOURS", default=24)
 ENROLLMENT_SEAT_LOCK = True
 REMINDER_HOURS_BEFORE = env.int("REMINDER_HOURS_BEFORE", default=24)
 FOLLOWUP_SURVEY_DELAY_HOURS = env.int("FOLLOWUP_SURVEY_DELAY_HOURS", default=24)
+# An organization's session's survey closes this many days after its invitations went out;
+# its contact then gets the report, which counts only questions answered by this many people.
+SURVEY_CLOSES_DAYS = env.int("SURVEY_CLOSES_DAYS", default=14)
+REPORT_MIN_RESPONDENTS = max(2, env.int("REPORT_MIN_RESPONDENTS", default=5))
 CANCELLATION_FULL_REFUND_DAYS = env.int("CANCELLATION_FULL_REFUND_DAYS", default=7)
 # How long a catalog answer may be served from the cache (0 turns the cache off).
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=30)

@@ -19,6 +19,7 @@ from config.errors import DomainError
 from config.money import format_amount
 from organizations import selectors, services
 from organizations.models import Contact, Organization, Proposal, ProposalDateOption
+from surveys.models import OrganizationReport
 
 
 class OrganizationForm(forms.ModelForm[Organization]):
@@ -132,11 +133,15 @@ class OrganizationAdmin(HistoryAdmin, PersonalDataAdmin):
         table = format_html_join(
             "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows
         )
+        report = OrganizationReport.objects.filter(organization=organization).first()
         return format_html(
             "<table><tr><th>Inquiry</th><th>Proposal</th><th>Status</th><th>Booking</th>"
-            "<th>Date</th></tr>{}</table><p>Invoices:</p><ul>{}</ul>",
+            "<th>Date</th></tr>{}</table><p>Invoices:</p><ul>{}</ul><p>Survey report: {}</p>",
             table,
             bills or mark_safe("<li>none yet</li>"),
+            _link("surveys", "organizationreport", report, "see what they were sent")
+            if report
+            else "none yet (it comes when a session's survey closes)",
         )
 
 

@@ -17,15 +17,18 @@ from config import dashboard
 from config.admin_site import PersonalDataAdmin
 from config.csv_export import csv_response
 from surveys import selectors
+from surveys.charts import bar_chart
 from surveys.models import (
     OfferingSurvey,
+    OrganizationReport,
+    ReportedSession,
     SurveyAnswer,
     SurveyInvitation,
     SurveyQuestion,
     SurveyTemplate,
 )
-from workshops.models import Offering, Session
-from workshops.selectors import leads_only_own_sessions, sessions_for_staff
+from workshops.models import Facilitator, Offering, Session
+from workshops.selectors import facilitator_of, leads_only_own_sessions, sessions_for_staff
 
 # The results page lists at most this many sessions of an offering.
 RESULTS_SESSIONS_SHOWN = 50
@@ -209,10 +212,12 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
             *super().get_urls(),
         ]
 
-    def _scope(self, request: HttpRequest) -> tuple[Session | None, Offering | None]:
+    def _scope(
+        self, request: HttpRequest
+    ) -> tuple[Session | None, Offering | None, Facilitator | None]:
         if not request.user.has_perm("surveys.view_survey_results"):
             raise PermissionDenied
-        session = offering = None
+        session = offering = facilitator = None
         try:
             if request.GET.get("session"):
                 session = Session.objects.select_related("offering").get(
@@ -220,8 +225,15 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
                 )
             if request.GET.get("offering"):
                 offering = Offering.objects.get(pk=int(request.GET["offering"]))
-        except (ValueError, Session.DoesNotExist, Offering.DoesNotExist) as unknown:
-            raise Http404("No such session or offering.") from unknown
+            if request.GET.get("facilitator"):
+                facilitator = Facilitator.objects.get(pk=int(request.GET["facilitator"]))
+        except (
+            ValueError,
+            Session.DoesNotExist,
+            Offering.DoesNotExist,
+            Facilitator.DoesNotExist,
+        ) as unknown:
+            raise Http404("No such session, offering or facilitator.") from unknown
         if leads_only_own_sessions(request.user):
             # A facilitator sees the results of the sessions they lead, and no others.
             led = sessions_for_staff(request.user)
@@ -229,39 +241,64 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
                 raise PermissionDenied
             if offering is not None and not led.filter(offering=offering).exists():
                 raise PermissionDenied
-            if session is None and offering is None:
+            own = facilitator_of(request.user)
+            if facilitator is not None and facilitator != own:
                 raise PermissionDenied
-        return session, offering
+            if session is None and offering is None:
+                if own is None:
+                    raise PermissionDenied
+                facilitator = own  # all of their own, and only those
+        return session, offering, facilitator
 
     def results_view(self, request: HttpRequest) -> TemplateResponse:
-        session, offering = self._scope(request)
-        results = selectors.survey_results(session=session, offering=offering)
+        session, offering, facilitator = self._scope(request)
+        scope: dict[str, Any] = {
+            "session": session,
+            "offering": offering,
+            "facilitator": facilitator,
+        }
+        results = selectors.survey_results(**scope)
         if not may_read_free_text(request):
             results = dataclasses.replace(results, free_text=[])
-        scope = str(session or offering or "all offerings")
+        invitations = selectors.survey_invitations(**scope)
+        months = [] if session else selectors.results_by_month(invitations)
         return TemplateResponse(
             request,
             "admin/surveys/survey_results.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"Survey results: {scope}",
+                "title": f"Survey results: {session or offering or facilitator or 'all offerings'}",
                 "opts": self.model._meta,
-                "session": session,
-                "offering": offering,
+                **scope,
                 "results": results,
                 "reads_free_text": may_read_free_text(request),
+                "free_text_shown": selectors.FREE_TEXT_SHOWN,
                 "sessions": []
                 if session
-                else selectors.survey_sessions(offering=offering)[:RESULTS_SESSIONS_SHOWN],
+                else selectors.survey_sessions(offering=offering, facilitator=facilitator)[
+                    :RESULTS_SESSIONS_SHOWN
+                ],
+                "months": months,
+                "month_chart": bar_chart(
+                    "Average rating by month",
+                    [(m.label, float(m.overall or 0), str(m.overall or "—")) for m in months],
+                    top=5,
+                ),
+                "by_offering": []
+                if session or offering
+                else selectors.results_by_offering(invitations),
+                "by_facilitator": []
+                if session or facilitator
+                else selectors.results_by_facilitator(invitations),
                 "csv_query": request.GET.urlencode(),
             },
         )
 
     def results_csv_view(self, request: HttpRequest) -> StreamingHttpResponse:
-        session, offering = self._scope(request)
-        invitations = selectors.survey_invitations(session=session, offering=offering).filter(
-            submitted_at__isnull=False
-        )
+        session, offering, facilitator = self._scope(request)
+        invitations = selectors.survey_invitations(
+            session=session, offering=offering, facilitator=facilitator
+        ).filter(submitted_at__isnull=False)
         keys = list(
             dict.fromkeys(
                 SurveyQuestion.objects.filter(template__in=invitations.values("template"))
@@ -312,7 +349,13 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
                 ]
 
         name = (
-            f"session-{session.pk}" if session else f"offering-{offering.pk}" if offering else "all"
+            f"session-{session.pk}"
+            if session
+            else f"offering-{offering.pk}"
+            if offering
+            else f"facilitator-{facilitator.pk}"
+            if facilitator
+            else "all"
         )
         return csv_response(rows(), filename=f"survey-answers-{name}.csv")
 
@@ -349,3 +392,50 @@ dashboard.register(
         order=80,
     )
 )
+
+
+class ReportedSessionInline(admin.TabularInline[ReportedSession, OrganizationReport]):
+    model = ReportedSession
+    fields = readonly_fields = ("session", "closed_at", "invited", "answered")
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OrganizationReport)
+class OrganizationReportAdmin(admin.ModelAdmin[OrganizationReport]):
+    """The reports organizations receive; written by the daily job, read here as they are.
+
+    Nothing here edits or deletes one: the organization has seen its figures arrive in this
+    order, and a report counted anew could be set beside the old one to narrow a group."""
+
+    list_display = ["organization", "sessions_counted", "created_at", "page_link"]
+    list_select_related = ["organization"]
+    search_fields = ["organization__name"]
+    fields = readonly_fields = ("organization", "created_at", "page_link")
+    inlines = [ReportedSessionInline]
+    actions = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrganizationReport]:
+        return super().get_queryset(request).annotate(sessions_counted=Count("entries"))
+
+    @admin.display(description="sessions counted", ordering="sessions_counted")
+    def sessions_counted(self, report: OrganizationReport) -> int:
+        return getattr(report, "sessions_counted", 0)
+
+    @admin.display(description="the report as the organization sees it")
+    def page_link(self, report: OrganizationReport) -> str:
+        url = reverse("organization-report", args=[report.token])
+        return format_html('<a href="{}" target="_blank" rel="noopener">Open the report</a>', url)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -162,6 +162,12 @@ class SurveyInvitation(models.Model):
         default=False, help_text="A low rating (1–2) for the whole or for feeling heard."
     )
     wants_guidance = models.BooleanField(default=False)
+    # The three answers the results read (SurveyQuestion.OVERALL, FELT_HEARD, RECOMMEND),
+    # copied here when the answers arrive: results over months and offerings count these
+    # rows, never the far more numerous answers.
+    overall = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    felt_heard = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    recommend = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         db_table = "enrollments_surveyinvitation"
@@ -227,3 +233,49 @@ class SurveyAnswer(models.Model):
         if self.type == self.Type.YES_NO:
             return self.yes
         return self.text
+
+
+class OrganizationReport(models.Model):
+    """An organization's report page, on a secret link its contacts receive: what its people
+    said about its sessions, in totals from enough people that nobody can be picked out
+    (DESIGN.md, Results for organizations)."""
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="survey_report"
+    )
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"report of organization {self.organization_id}"
+
+
+class ReportedSession(models.Model):
+    """One of an organization's sessions whose surveys closed, counted once at closing.
+
+    The report reads only these counts, never the answers: nothing answered, erased or
+    edited later changes what it showed. The rows join the report in the order of their ids,
+    which is the order the organization saw them arrive; the report's rule against
+    narrowing a group by subtraction relies on it (selectors.organization_report).
+    """
+
+    report = models.ForeignKey(OrganizationReport, on_delete=models.CASCADE, related_name="entries")
+    session = models.OneToOneField(
+        "workshops.Session", on_delete=models.CASCADE, related_name="organization_report_entry"
+    )
+    closed_at = models.DateTimeField()
+    invited = models.PositiveIntegerField()
+    answered = models.PositiveIntegerField()
+    # Per question asked: {"key", "type", "text", "text_nl", "counts": {answer: people}},
+    # in the order asked. Never free text, never the wish for personal guidance.
+    tally = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "id"]
+
+    def __str__(self) -> str:
+        return f"session {self.session_id} in report {self.report_id}"

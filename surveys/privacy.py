@@ -1,7 +1,9 @@
 """Surveys' personal data: what participants wrote in their own words.
 
 Ratings, recommendations, yes and no, and the choices given (written by the practice) stay
-for the statistics; answers in free text are deleted.
+for the statistics; answers in free text are deleted. Organization reports hold only counts
+of people per answer, kept at each closing (no person's data: they stay while their
+organization does, and go with it).
 """
 
 from datetime import datetime, timedelta
@@ -12,6 +14,8 @@ from django.db.models import QuerySet
 
 from config.privacy import Fields, PersonsRecords, declare_free
 from surveys.models import (
+    OrganizationReport,
+    ReportedSession,
     SurveyAnswer,
     SurveyInvitation,
     SurveyQuestion,
@@ -76,3 +80,9 @@ declare_free(SurveyTemplate, "name", why="written by the practice")
 declare_free(SurveyQuestion, "key", "text", "text_nl", "choices", why="written by the practice")
 declare_free(SurveyAnswer, "key", "question_text", why="a copy of the question asked")
 declare_free(SurveyInvitation, "token", why="the secret link's token")
+declare_free(OrganizationReport, "token", why="the secret link's token")
+declare_free(
+    ReportedSession,
+    "tally",
+    why="how many people gave each answer, per question the practice wrote; never free text",
+)

@@ -1,15 +1,29 @@
 """Reads of surveys: invitations behind links, and results for the practice."""
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from config.errors import NotFound
-from surveys.models import SurveyAnswer, SurveyInvitation, SurveyQuestion
-from workshops.models import Offering, Session
+from config.text import active_language
+from organizations.models import Organization, Proposal
+from surveys.models import (
+    OrganizationReport,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+)
+from workshops.calendar import describe_when
+from workshops.models import Facilitator, Offering, Session
 
 
 def survey_invitation_by_token(token: str) -> SurveyInvitation:
@@ -31,14 +45,20 @@ def survey_invitation_by_token(token: str) -> SurveyInvitation:
 
 
 def survey_invitations(
-    *, session: Session | None = None, offering: Offering | None = None
+    *,
+    session: Session | None = None,
+    offering: Offering | None = None,
+    facilitator: Facilitator | None = None,
 ) -> QuerySet[SurveyInvitation]:
-    """Invitations of one session, of every session of an offering, or all of them."""
+    """Invitations of one session, of every session of an offering or of a facilitator's
+    offerings, or all of them."""
     invitations = SurveyInvitation.objects.all()
     if session is not None:
         invitations = invitations.filter(session=session)
     if offering is not None:
         invitations = invitations.filter(session__offering=offering)
+    if facilitator is not None:
+        invitations = invitations.filter(session__offering__facilitators=facilitator)
     return invitations
 
 
@@ -136,35 +156,41 @@ def nps_score(*, promoters: int, detractors: int, responses: int) -> int | None:
     return int(score.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
+# The results page shows the newest written answers; the CSV export has them all.
+FREE_TEXT_SHOWN = 100
+
+
+def _scores(invitations: QuerySet[SurveyInvitation]) -> dict[str, Any]:
+    """Invited, answered and the recommendation's groups, for aggregate() or annotate()."""
+    return {
+        "invited": Count("id"),
+        "answered": Count("id", filter=Q(submitted_at__isnull=False)),
+        "promoters": Count("id", filter=Q(recommend__gte=9)),
+        "passives": Count("id", filter=Q(recommend__in=[7, 8])),
+        "detractors": Count("id", filter=Q(recommend__lte=6)),
+    }
+
+
 def survey_results(
-    *, session: Session | None = None, offering: Offering | None = None
+    *,
+    session: Session | None = None,
+    offering: Offering | None = None,
+    facilitator: Facilitator | None = None,
 ) -> SurveyResults:
-    """Invited, answered, ratings, NPS and free-text answers, for a session or an offering."""
-    invitations = survey_invitations(session=session, offering=offering)
-    counts = invitations.aggregate(
-        invited=Count("id"), answered=Count("id", filter=Q(submitted_at__isnull=False))
-    )
-    invited, answered = counts["invited"], counts["answered"]
-    answers = SurveyAnswer.objects.filter(invitation__in=invitations)
-
-    ratings: dict[str, dict[int, int]] = {SurveyQuestion.OVERALL: {}, SurveyQuestion.FELT_HEARD: {}}
-    for key, number, count in (
-        answers.filter(type=SurveyQuestion.Type.RATING, key__in=ratings)
-        .values_list("key", "number")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        ratings[key][number] = count
-
-    recommend = answers.filter(
-        type=SurveyQuestion.Type.NPS, key=SurveyQuestion.RECOMMEND
-    ).aggregate(
-        promoters=Count("id", filter=Q(number__gte=9)),
-        passives=Count("id", filter=Q(number__in=[7, 8])),
-        detractors=Count("id", filter=Q(number__lte=6)),
-    )
-    responses = recommend["promoters"] + recommend["passives"] + recommend["detractors"]
-
+    """Invited, answered, ratings, NPS and the newest free-text answers, for a session, an
+    offering, a facilitator's offerings or all. The scores are counted on the invitations
+    (copied there with the answers), so the cost grows with people, not with answers."""
+    invitations = survey_invitations(session=session, offering=offering, facilitator=facilitator)
+    counts = invitations.aggregate(**_scores(invitations))
+    ratings: dict[str, dict[int, int]] = {}
+    for key in (SurveyQuestion.OVERALL, SurveyQuestion.FELT_HEARD):
+        ratings[key] = dict(
+            invitations.filter(**{f"{key}__isnull": False})
+            .values_list(key)
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+    recommend = {group: counts[group] for group in ("promoters", "passives", "detractors")}
     free_text = [
         FreeTextAnswer(
             question=answer.question_text,
@@ -172,10 +198,13 @@ def survey_results(
             session=answer.invitation.session,
             submitted_at=answer.invitation.submitted_at,
         )
-        for answer in answers.filter(type=SurveyQuestion.Type.FREE_TEXT)
+        for answer in SurveyAnswer.objects.filter(
+            invitation__in=invitations, type=SurveyQuestion.Type.FREE_TEXT
+        )
         .select_related("invitation__session__offering")
-        .order_by("-invitation__submitted_at", "id")
+        .order_by("-invitation__submitted_at", "id")[:FREE_TEXT_SHOWN]
     ]
+    invited, answered = counts["invited"], counts["answered"]
     return SurveyResults(
         invited=invited,
         answered=answered,
@@ -187,34 +216,351 @@ def survey_results(
             score=nps_score(
                 promoters=recommend["promoters"],
                 detractors=recommend["detractors"],
-                responses=responses,
+                responses=sum(recommend.values()),
             ),
         ),
         free_text=free_text,
     )
 
 
-def survey_sessions(*, offering: Offering | None = None) -> QuerySet[Session]:
+@dataclass(frozen=True)
+class ResultsRow:
+    """One month, offering or facilitator in the practice's results."""
+
+    label: str
+    query: str  # the results page's own query string for this row, or ""
+    invited: int
+    answered: int
+    overall: Decimal | None
+    felt_heard: Decimal | None
+    nps: int | None
+
+
+def _grouped(invitations: QuerySet[SurveyInvitation], by: Any) -> list[dict[str, Any]]:
+    """One query: per group, invited, answered, average scores and NPS groups."""
+    rows = (
+        invitations.annotate(group=by)
+        .values("group")
+        .annotate(
+            **_scores(invitations), overall_avg=Avg("overall"), felt_heard_avg=Avg("felt_heard")
+        )
+        .order_by()
+    )
+    return [dict(row) for row in rows]
+
+
+def _row(label: str, query: str, row: dict[str, Any]) -> ResultsRow:
+    def average(value: float | None) -> Decimal | None:
+        return None if value is None else _half_up(Decimal(str(value)), "0.1")
+
+    return ResultsRow(
+        label=label,
+        query=query,
+        invited=row["invited"],
+        answered=row["answered"],
+        overall=average(row["overall_avg"]),
+        felt_heard=average(row["felt_heard_avg"]),
+        nps=nps_score(
+            promoters=row["promoters"],
+            detractors=row["detractors"],
+            responses=row["promoters"] + row["passives"] + row["detractors"],
+        ),
+    )
+
+
+def results_by_month(invitations: QuerySet[SurveyInvitation], months: int = 12) -> list[ResultsRow]:
+    """The last `months` months with sessions, oldest first, by the practice's calendar."""
+    zone = ZoneInfo(settings.PRACTICE_TIME_ZONE)
+    rows = sorted(
+        _grouped(invitations, TruncMonth("session__starts_at", tzinfo=zone)),
+        key=lambda row: row["group"],
+    )[-months:]
+    return [_row(date_format(row["group"], "F Y"), "", row) for row in rows]
+
+
+def results_by_offering(
+    invitations: QuerySet[SurveyInvitation], most: int = 50
+) -> list[ResultsRow]:
+    rows = sorted(_grouped(invitations, F("session__offering")), key=lambda r: -r["invited"])
+    offerings = Offering.objects.in_bulk([row["group"] for row in rows[:most]])
+    return [
+        _row(str(offerings[row["group"]]), f"offering={row['group']}", row) for row in rows[:most]
+    ]
+
+
+def results_by_facilitator(invitations: QuerySet[SurveyInvitation]) -> list[ResultsRow]:
+    """Each facilitator's offerings (an offering led by two counts for both)."""
+    rows = [
+        row
+        for row in _grouped(invitations, F("session__offering__facilitators"))
+        if row["group"] is not None
+    ]
+    facilitators = Facilitator.objects.in_bulk([row["group"] for row in rows])
+    return sorted(
+        (_row(str(facilitators[row["group"]]), f"facilitator={row['group']}", row) for row in rows),
+        key=lambda row: row.label,
+    )
+
+
+def survey_sessions(
+    *, offering: Offering | None = None, facilitator: Facilitator | None = None
+) -> QuerySet[Session]:
     """Sessions that sent invitations, newest first, each with its own counts and average."""
-    sessions = Session.objects.filter(survey_invitations__isnull=False)
+    sessions = Session.objects.filter(
+        Exists(SurveyInvitation.objects.filter(session=OuterRef("pk")))
+    )
     if offering is not None:
         sessions = sessions.filter(offering=offering)
+    if facilitator is not None:
+        sessions = sessions.filter(offering__facilitators=facilitator)
+    invitations = (
+        SurveyInvitation.objects.filter(session=OuterRef("pk")).order_by().values("session")
+    )
     return (
         sessions.select_related("offering")
         .annotate(
-            invited=Count("survey_invitations", distinct=True),
-            answered=Count(
-                "survey_invitations",
-                filter=Q(survey_invitations__submitted_at__isnull=False),
-                distinct=True,
-            ),
-            average_overall=Avg(
-                "survey_invitations__answers__number",
-                filter=Q(
-                    survey_invitations__answers__key=SurveyQuestion.OVERALL,
-                    survey_invitations__answers__type=SurveyQuestion.Type.RATING,
+            invited=Subquery(invitations.annotate(n=Count("id")).values("n")),
+            answered=Coalesce(
+                Subquery(
+                    invitations.filter(submitted_at__isnull=False)
+                    .annotate(n=Count("id"))
+                    .values("n")
                 ),
+                0,
             ),
+            average_overall=Subquery(invitations.annotate(a=Avg("overall")).values("a")),
         )
         .order_by("-starts_at", "-id")
+    )
+
+
+# --- Organization reports -------------------------------------------------------------------
+#
+# An organization sees what its people said in totals, each from at least
+# REPORT_MIN_RESPONDENTS different people, and nothing that narrows a group below that:
+#
+# - a question counts only once that many people answered it;
+# - its sessions join the totals in groups: the answers of sessions that closed are held
+#   back until, together, enough people answered, and then join at once. Every total the
+#   organization ever saw is then a sum of such groups, so the difference between any two
+#   of them (this week's and last month's) is a group of enough people too;
+# - the figures by date are these groups, never a session on its own that is too small;
+# - free text is never shown, nor whether anyone asked for personal guidance.
+
+
+def survey_closes_at(session: Session) -> datetime:
+    """When the survey of an organization's session closes, and its report counts it."""
+    return session.ends_at + timedelta(
+        hours=settings.FOLLOWUP_SURVEY_DELAY_HOURS, days=settings.SURVEY_CLOSES_DAYS
+    )
+
+
+def organization_of(session: Session) -> Organization | None:
+    """The organization a session was booked for through an accepted proposal: its people's
+    survey is summarized for it (and says so before anyone answers)."""
+    return Organization.objects.filter(
+        proposals__status=Proposal.Status.ACCEPTED, proposals__enrollment__session=session
+    ).first()
+
+
+def organization_report_by_token(token: str) -> OrganizationReport:
+    report = OrganizationReport.objects.select_related("organization").filter(token=token).first()
+    if report is None:
+        raise NotFound(
+            gettext(
+                "We couldn't find this report. Please use the link from our email; if it "
+                "still doesn't open, simply reply to that email and we'll help."
+            )
+        )
+    return report
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    percent: int  # of the people who answered the question
+
+
+@dataclass(frozen=True)
+class ReportGroup:
+    """Sessions whose answers joined the report together, and their figures for one question."""
+
+    dates: list[str]
+    respondents: int
+    average: Decimal | None
+
+
+@dataclass(frozen=True)
+class QuestionSummary:
+    key: str
+    type: str
+    text: str
+    respondents: int
+    average: Decimal | None  # ratings and recommendations
+    bars: list[Bar]
+    nps: int | None  # for the recommendation question
+    by_date: list[ReportGroup]  # only with two groups or more: one would be the total
+
+    @property
+    def scale_top(self) -> int | None:
+        scale = SurveyQuestion.SCALES.get(self.type)
+        return scale[-1] if scale else None
+
+
+@dataclass(frozen=True)
+class ReportSessionLine:
+    title: str
+    when: str
+    invited: int
+    answered: int
+
+
+@dataclass(frozen=True)
+class OrganizationReportView:
+    organization: str
+    minimum: int
+    sessions: list[ReportSessionLine]
+    invited: int
+    answered: int
+    questions: list[QuestionSummary]
+    withheld: list[str]  # questions not (yet) answered by enough people
+
+    @property
+    def felt_heard(self) -> QuestionSummary | None:
+        return next((q for q in self.questions if q.key == SurveyQuestion.FELT_HEARD), None)
+
+    @property
+    def recommendation(self) -> QuestionSummary | None:
+        return next((q for q in self.questions if q.nps is not None), None)
+
+
+def _answer_order(type_: str, counts: dict[str, int]) -> list[str]:
+    scale = SurveyQuestion.SCALES.get(type_)
+    if scale is not None:
+        return [str(n) for n in reversed(scale)]  # the best first
+    if type_ == SurveyQuestion.Type.YES_NO:
+        return ["yes", "no"]
+    return sorted(counts, key=lambda answer: (-counts[answer], answer))
+
+
+def _answer_label(type_: str, answer: str) -> str:
+    if type_ == SurveyQuestion.Type.YES_NO:
+        return gettext("Yes") if answer == "yes" else gettext("No")
+    return answer
+
+
+def _average(type_: str, counts: dict[str, int]) -> Decimal | None:
+    total = sum(counts.values())
+    if type_ not in SurveyQuestion.SCALES or not total:
+        return None
+    return _half_up(Decimal(sum(int(a) * n for a, n in counts.items())) / total, "0.1")
+
+
+def _question_text(asked: dict[str, Any]) -> str:
+    own = asked.get(f"text_{active_language()}", "")
+    return str(own or gettext(asked["text"]))
+
+
+def report_groups(
+    entries: list[tuple[str, dict[str, int]]], minimum: int
+) -> list[tuple[list[str], dict[str, int]]]:
+    """One question's answers, session by session in the order they joined the report
+    (`entries`: a session's date and its counts per answer), gathered into the groups the
+    report shows: each of at least `minimum` people; the rest is held back."""
+    groups: list[tuple[list[str], dict[str, int]]] = []
+    dates: list[str] = []
+    pending: Counter[str] = Counter()
+    for date, counts in entries:
+        if not sum(counts.values()):
+            continue
+        dates.append(date)
+        pending.update(counts)
+        if pending.total() >= minimum:
+            groups.append((dates, dict(pending)))
+            dates, pending = [], Counter()
+    return groups
+
+
+def _summary(
+    key: str, type_: str, text: str, entries: list[tuple[str, dict[str, int]]], minimum: int
+) -> QuestionSummary | None:
+    groups = report_groups(entries, minimum)
+    if not groups:
+        return None
+    counts: Counter[str] = Counter()
+    for _dates, group in groups:
+        counts.update(group)
+    respondents = counts.total()
+    bars = [
+        Bar(
+            label=_answer_label(type_, answer),
+            count=counts.get(answer, 0),
+            percent=round(100 * counts.get(answer, 0) / respondents),
+        )
+        for answer in _answer_order(type_, dict(counts))
+    ]
+    nps = None
+    if type_ == SurveyQuestion.Type.NPS:
+        nps = nps_score(
+            promoters=sum(n for a, n in counts.items() if int(a) >= 9),
+            detractors=sum(n for a, n in counts.items() if int(a) <= 6),
+            responses=respondents,
+        )
+    return QuestionSummary(
+        key=key,
+        type=type_,
+        text=text,
+        respondents=respondents,
+        average=_average(type_, dict(counts)),
+        bars=bars,
+        nps=nps,
+        by_date=[
+            ReportGroup(
+                dates=dates, respondents=sum(group.values()), average=_average(type_, group)
+            )
+            for dates, group in groups
+        ]
+        if len(groups) > 1
+        else [],
+    )
+
+
+def organization_report(report: OrganizationReport) -> OrganizationReportView:
+    """The report as its organization may see it, from the counts kept at each closing:
+    a handful of rows, however many people answered."""
+    minimum = settings.REPORT_MIN_RESPONDENTS
+    entries = list(report.entries.select_related("session__offering").order_by("id"))
+    sessions = [
+        ReportSessionLine(
+            title=entry.session.shown_title,
+            when=describe_when(entry.session),
+            invited=entry.invited,
+            answered=entry.answered,
+        )
+        for entry in entries
+    ]
+    # Questions in the order first asked; a question is the same one by key and type.
+    asked: dict[tuple[str, str], dict[str, Any]] = {}
+    answers: dict[tuple[str, str], list[tuple[str, dict[str, int]]]] = {}
+    for entry, line in zip(entries, sessions, strict=True):
+        for question in entry.tally:
+            identity = (question["key"], question["type"])
+            asked.setdefault(identity, question)
+            answers.setdefault(identity, []).append((line.when, question["counts"]))
+    questions, withheld = [], []
+    for identity, question in asked.items():
+        summary = _summary(*identity, _question_text(question), answers[identity], minimum)
+        if summary is None:
+            withheld.append(_question_text(question))
+        else:
+            questions.append(summary)
+    return OrganizationReportView(
+        organization=report.organization.name,
+        minimum=minimum,
+        sessions=sessions,
+        invited=sum(entry.invited for entry in entries),
+        answered=sum(entry.answered for entry in entries),
+        questions=questions,
+        withheld=withheld,
     )

@@ -2,8 +2,11 @@
 
 from typing import Any
 
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from surveys import selectors
 from surveys.models import SurveyInvitation, SurveyQuestion
 from workshops.models import Session
 
@@ -32,17 +35,45 @@ class SurveyQuestionOutput(serializers.ModelSerializer[SurveyQuestion]):
         return data
 
 
+class SurveyReadersOutput(serializers.Serializer[Any]):
+    """Who reads the answers, to be said before anyone answers (DESIGN.md)."""
+
+    organization = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "The organization this session was for, which gets a summary: totals from at "
+            "least `minimum_respondents` people per question, never anyone's own words. "
+            "Null: the answers are read only by the practice."
+        ),
+    )
+    minimum_respondents = serializers.IntegerField()
+    closes_at = serializers.DateTimeField(
+        allow_null=True, help_text="When answers stop being taken (organizations' sessions)."
+    )
+
+
 class SurveyOutput(serializers.ModelSerializer[SurveyInvitation]):
     session = SurveySessionOutput()
     questions = SurveyQuestionOutput(source="template.questions", many=True)
     submitted = serializers.SerializerMethodField()
+    readers = serializers.SerializerMethodField()
 
     class Meta:
         model = SurveyInvitation
-        fields = ["session", "questions", "submitted"]
+        fields = ["session", "questions", "submitted", "readers"]
 
     def get_submitted(self, invitation: SurveyInvitation) -> bool:
         return invitation.submitted_at is not None
+
+    @extend_schema_field(SurveyReadersOutput)
+    def get_readers(self, invitation: SurveyInvitation) -> dict[str, Any]:
+        organization = selectors.organization_of(invitation.session)
+        readers = {
+            "organization": organization.name if organization else None,
+            "minimum_respondents": settings.REPORT_MIN_RESPONDENTS,
+            "closes_at": selectors.survey_closes_at(invitation.session) if organization else None,
+        }
+        return dict(SurveyReadersOutput(readers).data)
 
 
 class SurveySubmitInput(serializers.Serializer[Any]):

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -25,9 +25,13 @@ from config.references import new_token
 from enrollments.models import Enrollment, Participant
 from inquiries.models import Inquiry
 from inquiries.services import inquiry_submit
+from organizations.models import Organization, Proposal
 from outbox.services import alert_practice, mail_queue
+from surveys import selectors
 from surveys.models import (
     OfferingSurvey,
+    OrganizationReport,
+    ReportedSession,
     SurveyAnswer,
     SurveyInvitation,
     SurveyQuestion,
@@ -46,6 +50,12 @@ INVITE_WITHIN = timedelta(days=30)
 LOW_RATING = 2  # a rating at or below this is flagged for the practice's attention
 FREE_TEXT_MAX = 5000
 FLAGGED_KEYS = (SurveyQuestion.OVERALL, SurveyQuestion.FELT_HEARD)
+# The answers copied onto the invitation for the results, by key and the type they must have.
+SCORES = {
+    SurveyQuestion.OVERALL: Type.RATING,
+    SurveyQuestion.FELT_HEARD: Type.RATING,
+    SurveyQuestion.RECOMMEND: Type.NPS,
+}
 # People due an invitation are read this many at a time: a session of thousands is never
 # held in memory at once.
 DUE_BATCH = 500
@@ -58,6 +68,23 @@ _NO = {"no", "false"}
 class AlreadySubmitted(Conflict):
     code = "already_submitted"
     message = _("You've already shared your answers for this survey. Thank you again for them.")
+
+
+class SurveyClosed(Conflict):
+    code = "survey_closed"
+    message = _(
+        "This survey has closed, and its results have gone to your organization as a summary. "
+        "If there's something you'd still like to tell us, simply reply to our email."
+    )
+
+
+def survey_closed(
+    session: Session, *, now: datetime, organization: Organization | None = None
+) -> bool:
+    """An organization's session's survey closes when its report counts it; others stay open.
+    (`organization`: the session's, when the caller has read it already.)"""
+    organization = organization or selectors.organization_of(session)
+    return organization is not None and now >= selectors.survey_closes_at(session)
 
 
 def survey_url(invitation: SurveyInvitation) -> str:
@@ -108,7 +135,12 @@ def _in_batches(participants: QuerySet[Participant]) -> Iterator[Participant]:
         after = batch[-1].pk
 
 
-def _invite(participant: Participant, template: SurveyTemplate, now: datetime) -> bool:
+def _invite(
+    participant: Participant,
+    template: SurveyTemplate,
+    now: datetime,
+    organization: Organization | None,
+) -> bool:
     session = participant.enrollment.session
     try:
         with transaction.atomic():
@@ -122,7 +154,7 @@ def _invite(participant: Participant, template: SurveyTemplate, now: datetime) -
             mail_queue(
                 kind="survey_invitation",
                 to=participant.email,
-                context=_mail_context(invitation),
+                context=_mail_context(invitation, organization),
                 related=invitation,
                 dedupe_key=f"survey-invitation-{participant.pk}",
                 kick=False,  # one sweep for the run's emails: surveys_send_due
@@ -144,10 +176,13 @@ def _remind(invitation_id: int, now: datetime) -> bool:
         invitation = SurveyInvitation.objects.select_related(
             "participant__enrollment", "session__offering"
         ).get(pk=invitation_id)
+        organization = selectors.organization_of(invitation.session)
+        if survey_closed(invitation.session, now=now, organization=organization):
+            return False  # invited late, and closed since: nothing left to remind of
         queued = mail_queue(
             kind="survey_reminder",
             to=invitation.participant.email,
-            context=_mail_context(invitation),
+            context=_mail_context(invitation, organization),
             related=invitation,
             dedupe_key=f"survey-reminder-{invitation.pk}",
             kick=False,
@@ -156,13 +191,19 @@ def _remind(invitation_id: int, now: datetime) -> bool:
     return queued is not None
 
 
-def _mail_context(invitation: SurveyInvitation) -> dict[str, Any]:
+def _mail_context(
+    invitation: SurveyInvitation, organization: Organization | None
+) -> dict[str, Any]:
     return {
         "participant": invitation.participant,
         "session": invitation.session,
         "when": describe_when(invitation.session),
         "survey_url": survey_url(invitation),
         "discreet": invitation.session.offering.kind == Offering.Kind.COACHING,
+        # Said before anyone answers: the organization gets a summary (DESIGN.md).
+        "organization": organization.name if organization else "",
+        "minimum": settings.REPORT_MIN_RESPONDENTS,
+        "closes": selectors.survey_closes_at(invitation.session) if organization else None,
     }
 
 
@@ -172,20 +213,28 @@ def _invite_due(now: datetime, deadline: float) -> tuple[int, bool]:
     # One session object for all its participants, read once: a session of thousands would
     # otherwise bring its offering's texts along with every row.
     sessions: dict[int, Session] = {}
+    organizations: dict[int, Organization | None] = {}
+    closed: set[int] = set()
     for participant in _in_batches(_participants_due(now=now)):
         if tried and time.monotonic() >= deadline:
             return invited, True
         session_id = participant.enrollment.session_id
         if session_id not in sessions:
-            sessions[session_id] = Session.objects.select_related("offering").get(pk=session_id)
-            templates[session_id] = _template_for(sessions[session_id])
+            session = Session.objects.select_related("offering").get(pk=session_id)
+            sessions[session_id] = session
+            templates[session_id] = _template_for(session)
+            organizations[session_id] = selectors.organization_of(session)
+            if survey_closed(session, now=now, organization=organizations[session_id]):
+                closed.add(session_id)  # an organization's, closed while the job was off
         session = participant.enrollment.session = sessions[session_id]
         template = templates[session.pk]
+        if session.pk in closed:
+            continue
         if template is None:
             logger.warning("surveys: no survey template for session %s; nobody invited", session.pk)
             continue
         tried += 1
-        invited += _invite(participant, template, now)
+        invited += _invite(participant, template, now, organizations[session.pk])
     return invited, False
 
 
@@ -334,6 +383,8 @@ def survey_submit(
         )
         if invitation.submitted_at is not None:
             raise AlreadySubmitted()
+        if survey_closed(invitation.session, now=now):
+            raise SurveyClosed()
         questions = list(invitation.template.questions.all())
         cleaned = survey_answers_clean(questions, answers)
         for answer in cleaned:
@@ -345,7 +396,10 @@ def survey_submit(
             answer.key == SurveyQuestion.WANTS_GUIDANCE and answer.yes is True for answer in cleaned
         )
         invitation.submitted_at = now
-        invitation.save(update_fields=["flagged", "wants_guidance", "submitted_at"])
+        for key, type_ in SCORES.items():
+            score = next((a.number for a in cleaned if a.key == key and a.type == type_), None)
+            setattr(invitation, key, score)
+        invitation.save(update_fields=["flagged", "wants_guidance", "submitted_at", *SCORES])
         if invitation.flagged:
             alert_practice(
                 kind="low_survey_score",
@@ -382,3 +436,141 @@ def _guidance_requested(invitation: SurveyInvitation) -> None:
         source=Inquiry.Source.SURVEY,
         language=invitation.participant.enrollment.language,  # our reply: in theirs
     )
+
+
+# --- Organization reports (the daily job) ---------------------------------------------------
+
+# Never counted for an organization: what people wrote, and whether they asked for personal
+# guidance, are for the practice alone.
+NOT_REPORTED_KEYS = (SurveyQuestion.WANTS_GUIDANCE,)
+
+
+def report_url(report: OrganizationReport) -> str:
+    return f"{settings.SITE_URL}/reports/{report.token}/"
+
+
+def _sessions_closed(now: datetime) -> QuerySet[Session]:
+    """Organizations' sessions whose surveys have closed and that no report counts yet."""
+    closed_by = now - timedelta(
+        hours=settings.FOLLOWUP_SURVEY_DELAY_HOURS, days=settings.SURVEY_CLOSES_DAYS
+    )
+    return (
+        Session.objects.filter(
+            ends_at__lte=closed_by,
+            survey_invitations__isnull=False,
+            enrollments__proposal__status=Proposal.Status.ACCEPTED,
+            enrollments__proposal__organization__isnull=False,
+            organization_report_entry__isnull=True,
+        )
+        .distinct()
+        .order_by("ends_at", "id")
+    )
+
+
+def session_tally(session: Session) -> tuple[int, int, list[dict[str, Any]]]:
+    """Invited, answered, and per question asked the people who gave each answer."""
+    invitations = SurveyInvitation.objects.filter(session=session)
+    counts = invitations.aggregate(
+        invited=Count("id"), answered=Count("id", filter=Q(submitted_at__isnull=False))
+    )
+    questions = {
+        (question.key, question.type): question
+        for question in SurveyQuestion.objects.filter(
+            template__in=invitations.values("template")
+        ).order_by("template_id", "position", "id")
+    }
+    tally: dict[tuple[str, str], dict[str, Any]] = {}
+    for question in questions.values():
+        if question.type != Type.FREE_TEXT and question.key not in NOT_REPORTED_KEYS:
+            tally[(question.key, question.type)] = {
+                "key": question.key,
+                "type": question.type,
+                "text": question.text,
+                "text_nl": question.text_nl,
+                "counts": {},
+            }
+    answers = (
+        SurveyAnswer.objects.filter(invitation__session=session)
+        .exclude(type=Type.FREE_TEXT)
+        .exclude(key__in=NOT_REPORTED_KEYS)
+        .values_list("key", "type", "question_text", "number", "yes", "text")
+        .annotate(people=Count("id"))
+        .order_by()
+    )
+    for key, type_, asked, number, yes, text, people in answers:
+        counted = tally.setdefault(  # a question since taken out of its template
+            (key, type_),
+            {"key": key, "type": type_, "text": asked, "text_nl": "", "counts": {}},
+        )
+        if type_ in SurveyQuestion.SCALES:
+            answer = str(number)
+        elif type_ == Type.YES_NO:
+            answer = "yes" if yes else "no"
+        else:
+            answer = text
+        counted["counts"][answer] = counted["counts"].get(answer, 0) + people
+    return counts["invited"], counts["answered"], list(tally.values())
+
+
+def _report_of(organization: Organization) -> OrganizationReport:
+    report, _created = OrganizationReport.objects.get_or_create(
+        organization=organization, defaults={"token": new_token()}
+    )
+    return report
+
+
+def _report_session(session: Session, now: datetime) -> bool:
+    proposal = (
+        Proposal.objects.select_related("organization")
+        .filter(
+            status=Proposal.Status.ACCEPTED,
+            organization__isnull=False,
+            enrollment__session=session,
+        )
+        .order_by("-id")
+        .first()
+    )
+    if proposal is None or proposal.organization is None:
+        return False
+    try:
+        with transaction.atomic():
+            report = _report_of(proposal.organization)
+            invited, answered, tally = session_tally(session)
+            ReportedSession.objects.create(
+                report=report,
+                session=session,
+                closed_at=now,
+                invited=invited,
+                answered=answered,
+                tally=tally,
+            )
+            mail_queue(
+                kind="organization_report",
+                to=proposal.contact_email,
+                context={
+                    "contact_name": proposal.contact_name,
+                    "organization": proposal.organization.name,
+                    "session": session,
+                    "when": describe_when(session),
+                    "report_url": report_url(report),
+                    "minimum": settings.REPORT_MIN_RESPONDENTS,
+                },
+                related=report,
+                dedupe_key=f"organization-report-{session.pk}",
+                kick=False,
+                language=proposal.language,
+            )
+    except IntegrityError:
+        return False  # a concurrent run counted this session a moment ago
+    return True
+
+
+def organization_reports_send_due(*, now: datetime | None = None) -> int:
+    """Count each organization's session whose surveys closed into its report, once, and
+    tell the organization's contact that the report has news. Returns the sessions counted."""
+    now = now or timezone.now()
+    counted = sum(_report_session(session, now) for session in _sessions_closed(now))
+    if counted:
+        enqueue_on_commit("enrollments.dispatch_outbox")
+        logger.info("surveys: %s session(s) counted into organization reports", counted)
+    return counted

@@ -14,3 +14,8 @@ def send_followup_surveys() -> dict[str, int]:
         # A big session is finished by runs right after this one, not an hour later by beat.
         enqueue_on_commit("enrollments.send_followup_surveys")
     return {"invited": sent.invited, "reminded": sent.reminded}
+
+
+@shared_task(name="surveys.send_organization_reports")
+def send_organization_reports() -> dict[str, int]:
+    return {"sessions": services.organization_reports_send_due()}

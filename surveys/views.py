@@ -2,19 +2,22 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from django_stubs_ext import StrOrPromise
 
 from config.errors import InvalidInput, NotFound
 from config.pages import page_not_found, page_throttled_answer
 from config.throttling import page_throttled
 from surveys import selectors, services
+from surveys.charts import BarChart, bar_chart
 from surveys.models import SurveyQuestion
 from workshops.calendar import describe_when
 
@@ -68,13 +71,14 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         values = {question.key: request.POST.get(question.key, "") for question in questions}
         try:
             services.survey_submit(invitation_id=invitation.pk, answers=values)
-        except services.AlreadySubmitted:
-            return redirect("survey", token=token)  # sent twice, from two tabs
+        except (services.AlreadySubmitted, services.SurveyClosed):
+            return redirect("survey", token=token)  # sent twice, from two tabs; or too late
         except InvalidInput as error:
             errors = dict(error.fields or {})
             status = 400
         else:
             return redirect(reverse("survey", args=[token]) + "?thanks=1")
+    organization = selectors.organization_of(invitation.session)
     return render(
         request,
         "pages/survey.html",
@@ -84,6 +88,37 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
             "fields": _survey_fields(questions, values, errors),
             "has_errors": bool(errors),
             "thanks": request.GET.get("thanks") == "1",
+            "closed": services.survey_closed(
+                invitation.session, now=timezone.now(), organization=organization
+            ),
+            "organization": organization,
+            "minimum": settings.REPORT_MIN_RESPONDENTS,
         },
         status=status,
+    )
+
+
+def _distribution(question: selectors.QuestionSummary) -> BarChart:
+    return bar_chart(
+        question.text,
+        [(bar.label, bar.count, f"{bar.count} ({bar.percent}%)") for bar in question.bars],
+        top=max((bar.count for bar in question.bars), default=0),
+    )
+
+
+@never_cache  # a secret link's page
+@require_GET
+def organization_report(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        report = selectors.organization_report_by_token(token)
+    except NotFound as error:
+        return page_not_found(request, error)
+    view = selectors.organization_report(report)
+    return render(
+        request,
+        "pages/organization_report.html",
+        {
+            "report": view,
+            "questions": [(question, _distribution(question)) for question in view.questions],
+        },
     )

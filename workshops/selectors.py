@@ -27,6 +27,11 @@ def leads_only_own_sessions(user: Any) -> bool:
     )
 
 
+def facilitator_of(user: Any) -> Facilitator | None:
+    """The facilitator whose staff account this is, if any."""
+    return Facilitator.objects.filter(user_id=user.pk).first()
+
+
 def sessions_for_staff(user: Any, sessions: QuerySet[Session] | None = None) -> QuerySet[Session]:
     """The sessions a staff member may see in the admin: all, or the ones they lead."""
     sessions = Session.objects.all() if sessions is None else sessions

@@ -1,7 +1,10 @@
 """The admin as the practice uses it, in a real browser: signed in through the sign-in form,
 the day's front page read and followed."""
 
+from datetime import timedelta
+
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions as EC
@@ -10,9 +13,17 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 from config.roles import COORDINATOR, sync_roles
 from enrollments.models import Enrollment
-from tests.browser.conftest import screenshot
+from surveys.services import survey_submit
+from tests.browser.conftest import axe_check, screenshot
 from tests.config.test_dashboard import arrange_a_day
-from tests.factories import EnrollmentFactory, ParticipantFactory, SessionFactory
+from tests.factories import (
+    EnrollmentFactory,
+    FacilitatorFactory,
+    OfferingFactory,
+    ParticipantFactory,
+    SessionFactory,
+    SurveyInvitationFactory,
+)
 from tests.stand_ins import wait_until
 
 WAIT = 10  # seconds
@@ -120,3 +131,35 @@ def test_a_coordinator_books_a_caller_by_phone_and_the_payment_link_is_emailed(
     assert message["To"] == "ada@example.org"
     assert message["Subject"] == "Your booking, as we discussed: Holding space"
     assert f"/enrollments/{booking.token}/" in message.get_body(("plain",)).get_content()
+
+
+def test_a_coordinator_reads_results_by_month_offering_and_facilitator(browser, live_server):
+    ada = FacilitatorFactory.create(name="Ada Verhoeven")
+    offering = OfferingFactory.create(title="Holding space", facilitators=[ada])
+    for months_ago, scores in ((2, (5, 4)), (1, (3, 4, 5))):
+        session = SessionFactory.create(
+            offering=offering, starts_at=timezone.now() - timedelta(days=30 * months_ago)
+        )
+        for score in scores:
+            invitation = SurveyInvitationFactory.create(
+                participant__enrollment__session=session, session=session
+            )
+            survey_submit(
+                invitation_id=invitation.pk,
+                answers={"overall": score, "felt_heard": 5, "recommend": 9},
+            )
+    sign_in(browser, live_server.url, COORDINATOR)
+
+    browser.get(f"{live_server.url}/admin/surveys/surveyinvitation/results/")
+
+    content = browser.find_element(By.ID, "content").text
+    for heading in ("By month", "By offering", "By facilitator"):
+        assert heading in content
+    chart = browser.find_element(By.CSS_SELECTOR, "svg.bar-chart")
+    assert "Average rating by month" in chart.get_attribute("aria-label")
+    assert chart.size["height"] > 20
+    axe_check(browser)
+    screenshot(browser, "admin-survey-results")
+    browser.find_element(By.LINK_TEXT, "Ada Verhoeven").click()
+    WebDriverWait(browser, WAIT).until(EC.url_contains(f"facilitator={ada.pk}"))
+    assert "Survey results: Ada Verhoeven" in browser.title

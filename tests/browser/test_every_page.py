@@ -14,8 +14,11 @@ from billing.services.invoices import BilledLine, Buyer, invoice_issue
 from billing.tax import TaxRule
 from certificates.models import Certificate
 from certificates.services import new_code
+from config.references import new_token
 from enrollments.models import Enrollment
 from inquiries.models import Inquiry
+from organizations.models import Organization
+from surveys.models import OrganizationReport, ReportedSession
 from tests.browser.conftest import axe_check, screenshot
 from tests.browser.test_proposal_pages import sent_proposal
 from tests.factories import (
@@ -76,6 +79,8 @@ def practice(db):
         accreditor="Accreditatiebureau Zorg",
         issued_at=timezone.now(),
     )
+    reported = report_of("Kliniek Noord", people=7)
+    withheld = report_of("Praxis Süd", people=3)
     return {
         "home": "/",
         "offering": f"/offerings/{session.offering.slug}/",
@@ -90,8 +95,50 @@ def practice(db):
         "invoice": f"/invoices/{invoice.token}/",
         "certificate": f"/certificates/{certificate.shown_code}/",
         "participant": f"/participants/{ParticipantFactory.create(enrollment=booking).token}/",
+        "report": f"/reports/{reported.token}/",
+        "report-withheld": f"/reports/{withheld.token}/",
         "not-found": "/offerings/no-such-thing/",
     }
+
+
+def report_of(name: str, *, people: int) -> OrganizationReport:
+    """An organization's report with one session counted: its people's answers as counted."""
+    report = OrganizationReport.objects.create(
+        organization=Organization.objects.create(name=name), token=new_token()
+    )
+    ReportedSession.objects.create(
+        report=report,
+        session=SessionFactory.create(
+            is_public=False, organization=name, starts_at=timezone.now() - timedelta(days=20)
+        ),
+        closed_at=timezone.now(),
+        invited=people + 2,
+        answered=people,
+        tally=[
+            {
+                "key": "overall",
+                "type": "rating",
+                "text": "All in all, how valuable was the session for you?",
+                "text_nl": "",
+                "counts": {"5": people - 2, "4": 2},
+            },
+            {
+                "key": "felt_heard",
+                "type": "rating",
+                "text": "I felt heard and respected.",
+                "text_nl": "",
+                "counts": {"5": people - 1, "3": 1},
+            },
+            {
+                "key": "recommend",
+                "type": "nps",
+                "text": "How likely are you to recommend this training to a colleague?",
+                "text_nl": "",
+                "counts": {"10": people - 3, "8": 3},
+            },
+        ],
+    )
+    return report
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

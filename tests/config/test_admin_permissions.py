@@ -18,6 +18,7 @@ from config.references import new_token
 from enrollments.models import DiscountCode, Enrollment
 from organizations.models import Contact, Organization, Proposal, ProposalDateOption
 from outbox.models import OutgoingMail, PracticeAlert
+from surveys.models import OrganizationReport
 from tests.factories import (
     EnrollmentFactory,
     FacilitatorFactory,
@@ -81,6 +82,7 @@ def world():
         terms="Terms.",
     )
     ProposalDateOption.objects.create(proposal=proposal, starts_at=session.starts_at)
+    OrganizationReport.objects.create(organization=organization, token=new_token())
     DiscountCode.objects.create(code="SPRING25", percent_off=25)
     invoice_issue(
         buyer=Buyer(name="Ada", email="ada@example.org"),
