@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -45,7 +45,20 @@ RUSH_ROUNDS, RUSH_REQUESTS, RUSH_SEATS = 10, 200, 20
 WEBHOOK_EVENTS, DUPLICATE_SHARE = 1000, 0.2
 PROPOSALS, INVOICES_WITHIN = 1000, 20.0  # seconds
 SURVEY_PEOPLE = int(os.environ.get("BENCH_SURVEY_PEOPLE", "10000"))
-SCENARIOS = ("catalog", "rush", "webhooks", "surveys", "invoices", "uncached")
+CERTIFICATES = 1000
+CERTIFICATES_WITHIN = 60.0  # seconds
+RESULT_ANSWERS = 100_000
+PAGE_WITHIN_MS = 100.0
+SCENARIOS = (
+    "catalog",
+    "rush",
+    "webhooks",
+    "surveys",
+    "invoices",
+    "certificates",
+    "results",
+    "uncached",
+)
 # `BENCH_ONLY=invoices,rush` runs those scenarios alone, to measure a change quickly; such a
 # partial run reports to var/bench/partial.md and leaves bench/RESULTS.md as it is.
 ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name} or set(SCENARIOS)
@@ -560,6 +573,133 @@ def survey_fanout(bench: Bench, sink: mail_sink.CountingSink, worker: processes.
     )
 
 
+def certificates_issued(
+    bench: Bench, sink: mail_sink.CountingSink, worker: processes.Process
+) -> None:
+    """1,000 participants due a certificate: the worker draws each PDF and emails it."""
+    from bench import data
+    from certificates.models import Certificate
+    from config.celery import app
+    from outbox.models import OutgoingMail
+
+    # The emails earlier scenarios owe are sent first: this measures the certificate job.
+    owed = OutgoingMail.objects.filter(
+        status__in=[OutgoingMail.Status.QUEUED, OutgoingMail.Status.SENDING]
+    )
+    wait_until(lambda: not owed.exists(), 900, "earlier emails sent")
+    session = data.attended_session_with(CERTIFICATES)
+    issued = Certificate.objects.filter(participant__enrollment__session=session)
+    with MemoryWatch(worker.pid) as memory:
+        started = time.monotonic()
+        app.send_task("certificates.issue_due")
+        wait_until(lambda: issued.count() >= CERTIFICATES, 900, "certificates issued")
+        made_in = time.monotonic() - started
+        wait_until(
+            lambda: sink.received("certificate-") >= CERTIFICATES, 900, "certificates emailed"
+        )
+        mailed_in = time.monotonic() - started
+    mib = 1024
+    summary = (
+        f"{CERTIFICATES:,} certificates (PDF with QR code) issued in {made_in:.1f} s "
+        f"({CERTIFICATES / made_in:.0f}/s), all emailed with their PDF in {mailed_in:.1f} s; "
+        f"worker peak {memory.peak_pss / mib:.0f} MiB PSS summed over its processes "
+        f"({memory.peak_rss / mib:.0f} MiB summed RSS, largest process "
+        f"{memory.peak_single_rss / mib:.0f} MiB RSS)"
+    )
+    print(f"  certificates: {summary}", flush=True)
+    bench.facts["certificates"] = summary
+    bench.check(
+        "certificates: one per participant, one email each",
+        issued.count() == CERTIFICATES and sink.repeated("certificate-") == 0,
+        f"{issued.count()} certificates, {sink.repeated('certificate-')} repeated emails",
+    )
+    bench.targets.append(
+        (
+            f"{CERTIFICATES:,} certificate PDFs by the worker in ≤ {CERTIFICATES_WITHIN:.0f} s, "
+            "worker under 200 MB",
+            made_in <= CERTIFICATES_WITHIN and memory.peak_pss * 1024 < 200 * 10**6,
+            f"{made_in:.1f} s, {memory.peak_pss * 1024 / 10**6:.0f} MB PSS summed",
+        )
+    )
+
+
+def _queries(client: Any, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as run:
+        response = client.get(path, HTTP_HOST="127.0.0.1")
+    if response.status_code != 200:
+        raise RuntimeError(f"{path} answered {response.status_code}")
+    return len(run)
+
+
+def results_pages(bench: Bench) -> None:
+    """An organization's report and the practice's results, at 1,000 answers and at
+    100,000: the same number of queries, and each page well within its time."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.utils import timezone
+
+    from bench import data
+    from organizations.models import Organization
+    from surveys.models import OrganizationReport, SurveyAnswer
+    from surveys.services import organization_reports_send_due
+
+    admin = User.objects.create_superuser("bench-admin", "admin@example.test", "bench")
+    client = Client()
+    client.force_login(admin)
+    results = "/admin/surveys/surveyinvitation/results/"
+    far = timezone.now() + timedelta(days=400)
+
+    def counts() -> tuple[int, int]:
+        organization_reports_send_due(now=far)
+        report = OrganizationReport.objects.get(organization__name="Bench results clinic")
+        return _queries(client, f"/reports/{report.token}/"), _queries(client, results)
+
+    data.survey_history(answers=1_000, per_session=20)
+    few = counts()
+    OrganizationReport.objects.all().delete()  # a report anew, of the whole history
+    Organization.objects.filter(name="Bench results clinic").update(name="Bench earlier clinic")
+    data.survey_history(answers=RESULT_ANSWERS - SurveyAnswer.objects.count(), per_session=100)
+    _analyze()
+    many = counts()
+    answers = SurveyAnswer.objects.count()
+    report = OrganizationReport.objects.get(organization__name="Bench results clinic")
+    cookie = {"Cookie": f"sessionid={client.cookies['sessionid'].value}"}
+    timed = {}
+    for name, path, headers in (
+        ("organization report page", f"/reports/{report.token}/", {}),
+        ("admin survey results", results, cookie),
+    ):
+        result = load.drain(
+            f"{name} at {answers:,} answers, one client",
+            bench.base,
+            [Request("GET", path, None, headers) for _ in range(40)],
+            clients=1,
+        )
+        bench.row(
+            result,
+            note=f"queries (report, results): {few} at 1,000 answers, {many} at {answers:,}",
+        )
+        timed[name] = result
+    bench.check(
+        "results: both pages answer 200",
+        all(result.statuses.keys() == {200} for result in timed.values()),
+        ", ".join(f"{name}: {dict(r.statuses)}" for name, r in timed.items()),
+    )
+    slowest = max(result.percentile_ms(50) for result in timed.values())
+    bench.targets.append(
+        (
+            f"report page and admin results at {answers:,} answers: queries constant, "
+            f"≤ {PAGE_WITHIN_MS:.0f} ms a page",
+            few == many and slowest <= PAGE_WITHIN_MS,
+            f"queries {few} → {many}; median "
+            + ", ".join(f"{name} {r.percentile_ms(50):.0f} ms" for name, r in timed.items()),
+        )
+    )
+
+
 # --- The run --------------------------------------------------------------------------------
 
 
@@ -597,7 +737,8 @@ def main() -> int:
         with processes.started("localstripe", stripe_command, stripe_env) as ls:
             processes.wait_for_http(f"http://127.0.0.1:{stripe_port}/v1/customers", ls)
             worker_command = processes.procfile_command("worker")
-            with processes.started("worker", worker_command, env) as worker:
+            worker_env = {**env, "PYTHONPATH": str(ROOT / "bench" / "production_site")}
+            with processes.started("worker", worker_command, worker_env) as worker:
                 with web_server(env, bench.base):
                     if "catalog" in ONLY:
                         print("bench: catalog against the constant baseline", flush=True)
@@ -620,6 +761,12 @@ def main() -> int:
                     if "invoices" in ONLY:
                         print("bench: invoices issued by accepting proposals", flush=True)
                         invoices_issued(bench)
+                    if "certificates" in ONLY:
+                        print("bench: certificates issued by the worker", flush=True)
+                        certificates_issued(bench, sink, worker)
+                    if "results" in ONLY:
+                        print("bench: report and results pages at 100,000 answers", flush=True)
+                        results_pages(bench)
                 if "uncached" in ONLY:
                     print("bench: catalog with the cache off", flush=True)
                     with web_server(env, bench.base, CATALOG_CACHE_SECONDS="0"):
