@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 
 from certificates.models import Certificate
+from config.celery import enqueue_on_commit
 from config.errors import Conflict, InvalidInput, NotFound
 from enrollments.models import Enrollment, Participant
 from enrollments.services.roster import participant_set_registration_number
@@ -100,8 +101,9 @@ def _snapshot(participant: Participant, *, now: datetime, **changes: str) -> Cer
     )
 
 
-def _send(certificate: Certificate) -> None:
-    """To the participant alone, with the PDF (never to whoever booked for them)."""
+def _send(certificate: Certificate, *, kick: bool = True) -> None:
+    """To the participant alone, with the PDF (never to whoever booked for them). With
+    `kick=False` the email waits for one sweep (the job's, for all it issued)."""
     from certificates.pdf import certificate_pdf  # the PDF library, only where one is drawn
 
     pdf = certificate_pdf(certificate)
@@ -119,19 +121,22 @@ def _send(certificate: Certificate) -> None:
             )
         ],
         language=certificate.language,
+        kick=kick,
     )
 
 
-def certificate_issue(*, participant_id: int, now: datetime | None = None) -> Certificate | None:
+def certificate_issue(
+    *, participant_id: int, now: datetime | None = None, kick: bool = True
+) -> Certificate | None:
     """The participant's certificate, once: None if they have one or are no longer due."""
     now = now or timezone.now()
     try:
-        return _issue(participant_id, now)
+        return _issue(participant_id, now, kick=kick)
     except IntegrityError:
         return None  # a run beside this one issued it first (one valid certificate each)
 
 
-def _issue(participant_id: int, now: datetime) -> Certificate | None:
+def _issue(participant_id: int, now: datetime, *, kick: bool) -> Certificate | None:
     with transaction.atomic():
         participant = (
             due_participants(now=now)
@@ -144,7 +149,7 @@ def _issue(participant_id: int, now: datetime) -> Certificate | None:
             return None
         certificate = _snapshot(participant, now=now)
         certificate.save()
-        _send(certificate)
+        _send(certificate, kick=kick)
     logger.info("certificate %s issued", certificate.pk)
     return certificate
 
@@ -153,16 +158,22 @@ def certificates_issue_due(
     *, now: datetime | None = None, budget_seconds: float | None = None
 ) -> tuple[int, bool]:
     """Issue every certificate due, one transaction each; returns how many, and whether the
-    time budget ran out before all were (the caller runs again soon)."""
+    time budget ran out before all were (the caller runs again soon). Their emails wait in
+    the outbox for one sweep, queued at the end, rather than a task each."""
     now = now or timezone.now()
     started = time.monotonic()
     issued = 0
+    unfinished = False
     for participant_id in due_participants(now=now).values_list("pk", flat=True).iterator():
         if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-            return issued, True
-        if certificate_issue(participant_id=participant_id, now=now):
+            unfinished = True
+            break
+        if certificate_issue(participant_id=participant_id, now=now, kick=False):
             issued += 1
-    return issued, False
+    if issued:
+        # Should this kick be lost, the minute sweep sends them.
+        enqueue_on_commit("enrollments.dispatch_outbox")
+    return issued, unfinished
 
 
 def certificate_revoke(

@@ -1,14 +1,12 @@
 """The Celery app (`celery -A config worker`, `celery -A config beat`) and how work is queued."""
 
 import gc
-import importlib
 import os
 import threading
 from typing import Any
 
 from celery import Celery
 from celery.signals import celeryd_after_setup, task_prerun
-from django.conf import settings
 from django.db import transaction
 
 from config.cache import outage
@@ -90,10 +88,6 @@ def _log_with_task_id(task_id: str | None = None, **kwargs: Any) -> None:
 
 @celeryd_after_setup.connect
 def _freeze_what_the_pool_inherits(**kwargs: Any) -> None:
-    # Sent once everything is imported, before the pool forks. The modules tasks import
-    # only when they need them (the PDF libraries) are imported here, once, for every child
-    # to share rather than each load its own copy; frozen objects are left out of the
-    # children's garbage collections, which would otherwise copy their pages.
-    for module in settings.WORKER_PRELOAD:
-        importlib.import_module(module)
+    # Sent once everything is imported, before the pool forks: frozen objects are left out
+    # of the children's garbage collections, which would otherwise copy their pages.
     gc.freeze()

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "organizations",
     "surveys",
     "certificates",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -173,9 +174,10 @@ CELERY_TASK_ROUTES = {
     "outbox.send_practice_digest": {"queue": "mail"},
     "billing.*": {"queue": "payments"},
 }
-# Imported by the worker before it forks its pool, so its processes share them (the PDF
-# libraries and fonts would otherwise be loaded by each process that draws one).
-WORKER_PRELOAD = ["certificates.pdf", "organizations.pdf", "qrcode", "qrcode.image.pil"]
+# A worker process whose memory grew past this (KiB of resident memory, the pages it shares
+# with its siblings included; an idle one holds about 110 MB) is replaced by a fresh one once
+# its task is done: a big fan-out or a run of PDFs leaves memory a process does not give back.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_PER_CHILD_KB", default=130_000)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
