@@ -60,6 +60,9 @@ ROLES: dict[str, str | list[str]] = {
         "billing.view_refund",
         "billing.view_invoice",
         *_all("organizations", "organization", "contact", "proposal", "proposaldateoption"),
+        "integrations.view_calendarfeed",
+        "integrations.add_calendarfeed",
+        "integrations.delete_calendarfeed",
     ],
     # Money: payments, refunds and what Stripe said; never what people wrote.
     BOOKKEEPER: [
@@ -85,6 +88,7 @@ ROLES: dict[str, str | list[str]] = {
         "enrollments.view_participant",
         "enrollments.change_participant",
         "surveys.view_survey_results",
+        "integrations.view_calendarfeed",  # their own feed's address
     ],
 }
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("billing.page_urls")),
     path("", include("organizations.page_urls")),
     path("", include("certificates.page_urls")),
+    path("", include("integrations.page_urls")),
     path("privacy/", pages.privacy, name="privacy"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

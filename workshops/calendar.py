@@ -16,11 +16,36 @@ from workshops.models import Session
 
 
 @functools.lru_cache(maxsize=64)
-def _vtimezone(zone_name: str) -> icalendar.Timezone:
+def vtimezone(zone_name: str) -> icalendar.Timezone:
     """The zone's VTIMEZONE, worked out once per process: icalendar takes tens of
     milliseconds for it, and every confirmation and reminder carries one. Never changed
     after it is made, so calendars may share it."""
     return icalendar.Timezone.from_tzid(zone_name)
+
+
+def session_event(
+    session: Session, *, meeting_link: str = "", cancelled: bool = False
+) -> icalendar.Event:
+    """The session as one event: the same UID wherever it appears (the files people get by
+    email, the practice's and facilitators' feeds), its SEQUENCE raised by every move and
+    cancellation. Its words are in the active language."""
+    zone = zoneinfo.ZoneInfo(session.timezone)
+    event = icalendar.Event()
+    event.add("uid", f"session-{session.pk}@regard")
+    event.add("sequence", session.calendar_sequence)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", session.starts_at.astimezone(zone))
+    event.add("dtend", session.ends_at.astimezone(zone))
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    if session.location:
+        event.add("location", session.location)
+    event.add("summary", session.shown_title)
+    if meeting_link:
+        event.add("url", meeting_link)
+        # The same sentence as in the emails, in the language they are written in.
+        join = gettext("Join online: %(meeting_link)s") % {"meeting_link": meeting_link}
+        event.add("description", join)
+    return event
 
 
 def session_calendar(
@@ -32,29 +57,13 @@ def session_calendar(
 ) -> Attachment:
     """One event per session (stable UID); a later file with a higher SEQUENCE replaces it.
     Its words are in `language`, the person's (else the practice's own)."""
-    zone = zoneinfo.ZoneInfo(session.timezone)
     calendar = icalendar.Calendar()
     calendar.add("prodid", f"-//{settings.PRACTICE_NAME}//Regard//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
-
-    event = icalendar.Event()
-    event.add("uid", f"session-{session.pk}@regard")
-    event.add("sequence", session.calendar_sequence)
-    event.add("dtstamp", timezone.now())
-    event.add("dtstart", session.starts_at.astimezone(zone))
-    event.add("dtend", session.ends_at.astimezone(zone))
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    if session.location:
-        event.add("location", session.location)
     with translation.override(language or settings.LANGUAGE_CODE):
-        event.add("summary", session.shown_title)
-        if meeting_link:
-            event.add("url", meeting_link)
-            # The same sentence as in the emails, in the language they are written in.
-            join = gettext("Join online: %(meeting_link)s") % {"meeting_link": meeting_link}
-            event.add("description", join)
-    calendar.add_component(_vtimezone(session.timezone))
+        event = session_event(session, meeting_link=meeting_link, cancelled=cancelled)
+    calendar.add_component(vtimezone(session.timezone))
     calendar.add_component(event)
     calendar.add_missing_timezones()  # none by now; a safeguard should the event change
     return Attachment(

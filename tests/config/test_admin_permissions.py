@@ -16,6 +16,7 @@ from certificates.models import Certificate
 from config import events
 from config.references import new_token
 from enrollments.models import DiscountCode, Enrollment
+from integrations.models import CalendarFeed
 from organizations.models import Contact, Organization, Proposal, ProposalDateOption
 from outbox.models import OutgoingMail, PracticeAlert
 from surveys.models import OrganizationReport
@@ -42,6 +43,7 @@ PROJECT_APPS = (
     "inquiries",
     "organizations",
     "surveys",
+    "integrations",
 )
 
 
@@ -83,6 +85,7 @@ def world():
     )
     ProposalDateOption.objects.create(proposal=proposal, starts_at=session.starts_at)
     OrganizationReport.objects.create(organization=organization, token=new_token())
+    CalendarFeed.objects.create(token=new_token())
     DiscountCode.objects.create(code="SPRING25", percent_off=25)
     invoice_issue(
         buyer=Buyer(name="Ada", email="ada@example.org"),

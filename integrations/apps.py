@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "integrations"
+
+    def ready(self) -> None:
+        from integrations import privacy  # noqa: F401  (declares its fields)
