@@ -177,7 +177,7 @@ CELERY_TASK_ROUTES = {
 # A worker process whose memory grew past this (KiB of resident memory, the pages it shares
 # with its siblings included; an idle one holds about 110 MB) is replaced by a fresh one once
 # its task is done: a big fan-out or a run of PDFs leaves memory a process does not give back.
-CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_PER_CHILD_KB", default=130_000)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_PER_CHILD_KB", default=120_000)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -471,6 +471,8 @@ REST_FRAMEWORK = {
         "roster-link": env.str("ROSTER_THROTTLE_RATE", default="10/hour"),
         # Trying discount codes before booking, per address: codes are not to be guessed.
         "discount-codes": env.str("DISCOUNT_CODE_THROTTLE_RATE", default="30/hour"),
+        # The staff API, per token.
+        "staff-api": env.str("STAFF_API_THROTTLE_RATE", default="600/minute"),
     },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -497,6 +499,7 @@ SPECTACULAR_SETTINGS = {
         "RefundStatusEnum": ["pending", "succeeded"],
         "OfferingKindEnum": "workshops.models.Offering.Kind",
         "InquiryKindEnum": "inquiries.models.Inquiry.Kind",
+        "InquiryStatusEnum": "inquiries.models.Inquiry.Status",
     },
 }
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("billing.urls")),
     path("api/v1/", include("organizations.urls")),
     path("api/v1/", include("certificates.urls")),
+    path("api/v1/", include("integrations.urls")),
     path("", include("workshops.page_urls")),
     path("", include("enrollments.page_urls")),
     path("", include("inquiries.page_urls")),

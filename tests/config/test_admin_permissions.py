@@ -17,6 +17,7 @@ from config import events
 from config.references import new_token
 from enrollments.models import DiscountCode, Enrollment
 from integrations.models import CalendarFeed
+from integrations.staff_tokens import staff_token_create
 from organizations.models import Contact, Organization, Proposal, ProposalDateOption
 from outbox.models import OutgoingMail, PracticeAlert
 from surveys.models import OrganizationReport
@@ -86,6 +87,9 @@ def world():
     ProposalDateOption.objects.create(proposal=proposal, starts_at=session.starts_at)
     OrganizationReport.objects.create(organization=organization, token=new_token())
     CalendarFeed.objects.create(token=new_token())
+    staff_token_create(
+        user=User.objects.create_user("crm", is_staff=True), name="CRM", scopes=["sessions"]
+    )
     DiscountCode.objects.create(code="SPRING25", percent_off=25)
     invoice_issue(
         buyer=Buyer(name="Ada", email="ada@example.org"),
