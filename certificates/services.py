@@ -11,7 +11,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
 
+from certificates.events import CertificateIssued
 from certificates.models import Certificate
+from config import events
 from config.celery import enqueue_on_commit
 from config.errors import Conflict, InvalidInput, NotFound
 from enrollments.models import Enrollment, Participant
@@ -150,6 +152,7 @@ def _issue(participant_id: int, now: datetime, *, kick: bool) -> Certificate | N
         certificate = _snapshot(participant, now=now)
         certificate.save()
         _send(certificate, kick=kick)
+        events.publish(CertificateIssued(certificate_id=certificate.pk))
     logger.info("certificate %s issued", certificate.pk)
     return certificate
 
@@ -232,6 +235,7 @@ def certificate_reissue(
         old.replaced_by = new
         old.save(update_fields=["replaced_by"])
         _send(new)
+        events.publish(CertificateIssued(certificate_id=new.pk))
     return new
 
 

@@ -162,17 +162,19 @@ else:
         "store_processed": False,
     }
 
-# Three queues, so a fan-out of ten thousand emails never stands between a payment and its
-# confirmation. `celery worker` consumes all three; a busy practice runs a worker per queue
-# (`-Q payments`, `-Q mail`, `-Q celery`); see README, "Scale notes".
+# Four queues, so a fan-out of ten thousand emails (or webhooks) never stands between a
+# payment and its confirmation. `celery worker` consumes all four; a busy practice runs a
+# worker per queue (`-Q payments`, `-Q mail`, `-Q webhooks`, `-Q celery`); see README,
+# "Scale notes".
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = [Queue("celery"), Queue("mail"), Queue("payments")]
+CELERY_TASK_QUEUES = [Queue("celery"), Queue("mail"), Queue("payments"), Queue("webhooks")]
 CELERY_TASK_ROUTES = {
     "enrollments.dispatch_outbox": {"queue": "mail"},
     "enrollments.send_reminders": {"queue": "mail"},
     "enrollments.send_followup_surveys": {"queue": "mail"},
     "outbox.send_practice_digest": {"queue": "mail"},
     "billing.*": {"queue": "payments"},
+    "integrations.deliver_webhooks": {"queue": "webhooks"},
 }
 # A worker process whose memory grew past this (KiB of resident memory, the pages it shares
 # with its siblings included; an idle one holds about 110 MB) is replaced by a fresh one once
@@ -238,6 +240,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "certificates.issue_due",
         "schedule": 3600.0,
         "options": {"expires": 3300},
+    },
+    "deliver-webhooks": {
+        "task": "integrations.deliver_webhooks",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
     "send-organization-reports": {
         "task": "surveys.send_organization_reports",
@@ -327,6 +334,9 @@ FOLLOWUP_SURVEY_DELAY_HOURS = env.int("FOLLOWUP_SURVEY_DELAY_HOURS", default=24)
 # its contact then gets the report, which counts only questions answered by this many people.
 SURVEY_CLOSES_DAYS = env.int("SURVEY_CLOSES_DAYS", default=14)
 REPORT_MIN_RESPONDENTS = max(2, env.int("REPORT_MIN_RESPONDENTS", default=5))
+# Outgoing webhooks may go to private, loopback and link-local addresses, and over plain
+# http: for a receiver inside one's own network, and for the tests. Never on the internet.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 CANCELLATION_FULL_REFUND_DAYS = env.int("CANCELLATION_FULL_REFUND_DAYS", default=7)
 # How long a catalog answer may be served from the cache (0 turns the cache off).
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=30)

@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.functional import lazy
 from django.views.decorators.debug import sensitive_variables
 
+from config import events
 from config.errors import Conflict, InvalidInput
 from inquiries import crisis
+from inquiries.events import InquiryReceived
 from inquiries.models import Inquiry, InquiryNote, InquiryStatusChange, new_inquiry_reference
 from outbox.models import OutgoingMail
 from outbox.services import mail_queue, recipients_check
@@ -89,6 +91,7 @@ def inquiry_submit(
         _insert_with_fresh_reference(inquiry)
         InquiryStatusChange.objects.create(inquiry=inquiry, to_status=inquiry.status, at=now)
         _queue_emails(inquiry)
+        events.publish(InquiryReceived(inquiry_id=inquiry.pk))
     logger.info(
         "inquiry %s received (%s%s)",
         inquiry.reference,

@@ -12,8 +12,21 @@ from integrations.calendar_feeds import (
     calendar_feed_url,
     calendar_feeds_revoke,
 )
-from integrations.models import CalendarFeed, StaffToken
+from integrations.models import (
+    CalendarFeed,
+    StaffToken,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from integrations.staff_tokens import staff_token_create, staff_tokens_revoke
+from integrations.webhooks import (
+    endpoint_errors,
+    webhook_endpoint_create,
+    webhook_endpoint_disable,
+    webhook_endpoint_enable,
+    webhook_resend,
+)
 from workshops.selectors import facilitator_of, leads_only_own_sessions
 
 
@@ -140,3 +153,145 @@ class StaffTokenAdmin(admin.ModelAdmin[StaffToken]):
     def revoke(self, request: HttpRequest, queryset: QuerySet[StaffToken]) -> None:
         revoked = staff_tokens_revoke(queryset)
         self.message_user(request, f"{revoked} token(s) revoked.", messages.SUCCESS)
+
+
+class WebhookEndpointForm(forms.ModelForm[WebhookEndpoint]):
+    url = forms.URLField(
+        label="URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text="https, on an address the internet can reach.",
+    )
+    events = forms.MultipleChoiceField(
+        choices=WebhookEndpoint.Event.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["url", "description", "events"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for field, texts in endpoint_errors(data.get("url", ""), data.get("events", [])).items():
+            if field not in self.errors:
+                self.add_error(field, texts)
+        return data
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
+    """Where Regard tells other systems what happened. The secret signs every delivery
+    (Standard Webhooks); the receiver checks each with it."""
+
+    form = WebhookEndpointForm
+    list_display = ["__str__", "url", "event_list", "active", "disabled_reason", "failing_since"]
+    list_filter = ["active"]
+    readonly_fields = ["secret", "active", "disabled_at", "disabled_reason", "failing_since"]
+    actions = ["enable", "disable"]
+
+    @admin.display(description="events")
+    def event_list(self, endpoint: WebhookEndpoint) -> str:
+        return ", ".join(endpoint.events)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            form.base_fields["events"].initial = obj.events
+        return form
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        if change:
+            obj.events = sorted(set(data["events"]))
+            obj.save()
+            return
+        obj.pk = webhook_endpoint_create(
+            url=data["url"], events=data["events"], description=data["description"]
+        ).pk
+        obj.refresh_from_db()
+
+    @admin.action(description="Turn on again (after it was turned off)", permissions=["change"])
+    def enable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset:
+            webhook_endpoint_enable(endpoint_id=endpoint.pk)
+        self.message_user(request, "Turned on; what it missed can be resent from the log.")
+
+    @admin.action(description="Turn off", permissions=["change"])
+    def disable(self, request: HttpRequest, queryset: QuerySet[WebhookEndpoint]) -> None:
+        for endpoint in queryset.filter(active=True):
+            webhook_endpoint_disable(endpoint_id=endpoint.pk, reason="Turned off in the admin.")
+        self.message_user(request, "Turned off.")
+
+
+class WebhookAttemptInline(admin.TabularInline[WebhookAttempt, WebhookDelivery]):
+    model = WebhookAttempt
+    fields = readonly_fields = ("at", "status_code", "error", "duration_ms")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+    """The delivery log (the last 30 days): each event to each endpoint, its tries and their
+    answers. "Resend" owes one again."""
+
+    list_display = [
+        "event_type",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "created_at",
+    ]
+    list_filter = ["status", "message__type", "endpoint"]
+    list_select_related = ["message", "endpoint"]
+    fields = readonly_fields = (
+        "message_id_shown",
+        "event_type",
+        "endpoint",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "delivered_at",
+        "body",
+    )
+    inlines = [WebhookAttemptInline]
+    actions = ["resend"]
+
+    @admin.display(description="event", ordering="message__type")
+    def event_type(self, delivery: WebhookDelivery) -> str:
+        return delivery.message.type
+
+    @admin.display(description="webhook-id")
+    def message_id_shown(self, delivery: WebhookDelivery) -> str:
+        return delivery.message.msg_id
+
+    @admin.display(description="body sent")
+    def body(self, delivery: WebhookDelivery) -> str:
+        return format_html("<code>{}</code>", delivery.message.body)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("integrations.change_webhookendpoint")
+
+    @admin.action(description="Resend", permissions=["resend"])
+    def resend(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        for delivery in queryset:
+            webhook_resend(delivery_id=delivery.pk)
+        self.message_user(request, f"{queryset.count()} delivery(ies) to be sent again.")

@@ -7,3 +7,6 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from integrations import privacy  # noqa: F401  (declares its fields)
+        from integrations.subscribers import subscribe_all
+
+        subscribe_all()

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config import events
 from config.celery import enqueue_on_commit
 from config.errors import Conflict, InvalidInput
 from config.references import new_token
@@ -28,6 +29,7 @@ from inquiries.services import inquiry_submit
 from organizations.models import Organization, Proposal
 from outbox.services import alert_practice, mail_queue
 from surveys import selectors
+from surveys.events import SurveySubmitted
 from surveys.models import (
     OfferingSurvey,
     OrganizationReport,
@@ -411,6 +413,7 @@ def survey_submit(
             )
         if invitation.wants_guidance:
             _guidance_requested(invitation)
+        events.publish(SurveySubmitted(invitation_id=invitation.pk))
     return invitation
 
 

@@ -40,6 +40,9 @@ def test_each_job_is_registered_and_scheduled(name, every):
         ("billing.cancel_payment", "payments"),
         ("enrollments.expire_holds", "celery"),
         ("enrollments.purge_expired_personal_data", "celery"),
+        ("integrations.deliver_webhooks", "webhooks"),
+        ("certificates.issue_due", "celery"),
+        ("surveys.send_organization_reports", "celery"),
     ],
 )
 def test_each_job_goes_to_its_queue(task_name, queue):
@@ -52,4 +55,5 @@ def test_a_worker_started_plainly_consumes_every_queue():
         "celery",
         "mail",
         "payments",
+        "webhooks",
     }

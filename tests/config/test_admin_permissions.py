@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission, User
+from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Payment, Refund, StripeEvent
@@ -16,8 +17,9 @@ from certificates.models import Certificate
 from config import events
 from config.references import new_token
 from enrollments.models import DiscountCode, Enrollment
-from integrations.models import CalendarFeed
+from integrations.models import CalendarFeed, WebhookEndpoint
 from integrations.staff_tokens import staff_token_create
+from integrations.webhooks import new_secret, webhook_event
 from organizations.models import Contact, Organization, Proposal, ProposalDateOption
 from outbox.models import OutgoingMail, PracticeAlert
 from surveys.models import OrganizationReport
@@ -90,6 +92,11 @@ def world():
     staff_token_create(
         user=User.objects.create_user("crm", is_staff=True), name="CRM", scopes=["sessions"]
     )
+    WebhookEndpoint.objects.create(
+        url="https://crm.example.org/hooks", events=["invoice.paid"], secret=new_secret()
+    )
+    with transaction.atomic():
+        webhook_event("invoice.paid", {"invoice": "2026-00001"})
     DiscountCode.objects.create(code="SPRING25", percent_off=25)
     invoice_issue(
         buyer=Buyer(name="Ada", email="ada@example.org"),
