@@ -321,3 +321,37 @@ def survey_history(
             batch_size=5000,
         )
     return organization
+
+
+def webhook_events(urls: list[str], count: int) -> int:
+    """`count` invoice.paid events owed to an endpoint at each URL; returns the deliveries."""
+    from integrations.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+    from integrations.webhooks import new_secret
+
+    endpoints = [
+        WebhookEndpoint.objects.create(url=url, events=["invoice.paid"], secret=new_secret())
+        for url in urls
+    ]
+    now = timezone.now()
+    messages = WebhookMessage.objects.bulk_create(
+        (
+            WebhookMessage(
+                msg_id=f"msg_bench_{n:06d}",
+                type="invoice.paid",
+                body=f'{{"data":{{"invoice":"2026-B{n:05d}"}},"timestamp":"{now.isoformat()}",'
+                '"type":"invoice.paid"}',
+                created_at=now,
+            )
+            for n in range(count)
+        ),
+        batch_size=2000,
+    )
+    deliveries = WebhookDelivery.objects.bulk_create(
+        (
+            WebhookDelivery(message=message, endpoint=endpoint, next_attempt_at=now)
+            for message in messages
+            for endpoint in endpoints
+        ),
+        batch_size=5000,
+    )
+    return len(deliveries)

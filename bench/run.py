@@ -45,6 +45,9 @@ RUSH_ROUNDS, RUSH_REQUESTS, RUSH_SEATS = 10, 200, 20
 WEBHOOK_EVENTS, DUPLICATE_SHARE = 1000, 0.2
 PROPOSALS, INVOICES_WITHIN = 1000, 20.0  # seconds
 SURVEY_PEOPLE = int(os.environ.get("BENCH_SURVEY_PEOPLE", "10000"))
+WEBHOOK_EVENTS = 10_000
+WEBHOOK_ENDPOINTS = 3
+WEBHOOKS_PER_SECOND = 200
 CERTIFICATES = 1000
 CERTIFICATES_WITHIN = 60.0  # seconds
 RESULT_ANSWERS = 100_000
@@ -56,6 +59,7 @@ SCENARIOS = (
     "surveys",
     "invoices",
     "certificates",
+    "webhooks-out",
     "results",
     "uncached",
 )
@@ -151,6 +155,8 @@ def environment(*, web_port: int, stripe_port: int, smtp_port: int) -> dict[str,
         "PORT": str(web_port),
         "WEB_CONCURRENCY": "2",
         "WORKER_CONCURRENCY": "2",
+        # The fan-out's receivers listen on loopback, which webhooks are otherwise refused.
+        "WEBHOOKS_ALLOW_PRIVATE": "true",
     }
 
 
@@ -623,6 +629,59 @@ def certificates_issued(
     )
 
 
+def webhooks_fanout(bench: Bench) -> None:
+    """10,000 events owed to three endpoints on loopback: each delivered once, at a rate
+    the target names, and a payment applied meanwhile on its own queue."""
+    from bench import data
+    from bench.webhook_sink import CountingReceiver
+    from config.celery import app
+    from integrations.models import WebhookDelivery
+
+    receivers = [CountingReceiver() for _ in range(WEBHOOK_ENDPOINTS)]
+    waiting_payment = data.pending_payments(1)[0]
+    try:
+        owed = data.webhook_events([r.url for r in receivers], WEBHOOK_EVENTS)
+        started = time.monotonic()
+        app.send_task("integrations.deliver_webhooks")
+        wait_until(lambda: sum(r.received for r in receivers) >= 100, 120, "webhooks started")
+        paid_in = _payment_during_fanout(bench, waiting_payment)
+        wait_until(
+            lambda: sum(r.received for r in receivers) >= owed, 900, "every webhook delivered"
+        )
+        elapsed = time.monotonic() - started
+        wait_until(
+            lambda: not WebhookDelivery.objects.exclude(status="delivered").exists(),
+            120,
+            "every delivery recorded",
+        )
+        received = sum(r.received for r in receivers)
+        repeated = sum(r.repeated for r in receivers)
+    finally:
+        for receiver in receivers:
+            receiver.stop()
+    rate = owed / elapsed
+    summary = (
+        f"{WEBHOOK_EVENTS:,} events to {WEBHOOK_ENDPOINTS} endpoints on loopback: {owed:,} "
+        f"deliveries in {elapsed:.1f} s ({rate:.0f}/s), signed, one sweep at a time over "
+        f"kept-open connections; a payment delivered meanwhile applied {paid_in:.1f} s later"
+    )
+    print(f"  webhooks: {summary}", flush=True)
+    bench.facts["webhook fan-out"] = summary
+    bench.check(
+        "webhooks: every delivery once",
+        received >= owed and repeated == 0,
+        f"{received:,} received for {owed:,} owed, {repeated} repeated",
+    )
+    bench.targets.append(
+        (
+            f"{WEBHOOK_EVENTS:,} webhooks to {WEBHOOK_ENDPOINTS} endpoints at ≥ "
+            f"{WEBHOOKS_PER_SECOND} deliveries/s, a payment applied within 10 s meanwhile",
+            rate >= WEBHOOKS_PER_SECOND and paid_in <= 10,
+            f"{rate:.0f}/s, payment applied in {paid_in:.1f} s",
+        )
+    )
+
+
 def _queries(client: Any, path: str) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -764,6 +823,9 @@ def main() -> int:
                     if "certificates" in ONLY:
                         print("bench: certificates issued by the worker", flush=True)
                         certificates_issued(bench, sink, worker)
+                    if "webhooks-out" in ONLY:
+                        print("bench: outgoing webhooks fanned out", flush=True)
+                        webhooks_fanout(bench)
                     if "results" in ONLY:
                         print("bench: report and results pages at 100,000 answers", flush=True)
                         results_pages(bench)

@@ -32,12 +32,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
@@ -62,9 +63,10 @@ RETRY_AFTER = (
 )
 DISABLE_AFTER = timedelta(days=5)  # of failures in a row
 TIMEOUT_SECONDS = 5.0
-CLAIM_FOR = timedelta(seconds=60)  # well past the timeout: a crashed worker's claim lapses
+# A batch's claim lasts as long as all its tries could, and this; a crashed worker's lapses.
+CLAIM_MARGIN = timedelta(seconds=30)
 LOG_DAYS = 30
-BATCH = 200
+BATCH = 20
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- how Standard Webhooks marks a secret
 
 
@@ -178,32 +180,84 @@ class Answer:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def post(url: str, body: str, headers: Mapping[str, str]) -> Answer:
-    """One POST, to the address checked, never following a redirect."""
-    started = time.monotonic()
+class Sender:
+    """POSTs for one sweep: each URL resolved and checked once, each connection to a checked
+    address kept open for the next delivery to it (as HTTP/1.1 allows), closed at the end."""
 
-    def answer(status_code: int | None, error: str = "") -> Answer:
-        return Answer(status_code, error[:200], round((time.monotonic() - started) * 1000))
+    def __init__(self) -> None:
+        self._targets: dict[str, Target | AddressRefused] = {}
+        self._connections: dict[Target, http.client.HTTPConnection] = {}
 
-    try:
-        target = checked_target(url)
-    except AddressRefused as refused:
-        return answer(None, str(refused))
-    kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = kind(target, TIMEOUT_SECONDS)
-    try:
-        connection.request("POST", target.path, body=body.encode(), headers=dict(headers))
-        response = connection.getresponse()
-        response.read(64 * 1024)  # a little of the answer, never all of it
+    def _target(self, url: str) -> Target:
+        if url not in self._targets:
+            try:
+                self._targets[url] = checked_target(url)
+            except AddressRefused as refused:
+                self._targets[url] = refused
+        found = self._targets[url]
+        if isinstance(found, AddressRefused):
+            raise found
+        return found
+
+    def post(self, url: str, body: str, headers: Mapping[str, str]) -> Answer:
+        """One POST, to the address checked, never following a redirect."""
+        started = time.monotonic()
+
+        def answer(status_code: int | None, error: str = "") -> Answer:
+            return Answer(status_code, error[:200], round((time.monotonic() - started) * 1000))
+
+        try:
+            target = self._target(url)
+        except AddressRefused as refused:
+            return answer(None, str(refused))
+        kept = self._connections.pop(target, None)
+        connection = kept or self._connect(target)
+        try:
+            try:
+                response = self._send(connection, target, body, headers)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                if kept is None:
+                    raise
+                # The receiver closed the connection kept open since the last delivery: once
+                # more, on a new one.
+                connection.close()
+                connection = self._connect(target)
+                response = self._send(connection, target, body, headers)
+        except TimeoutError:
+            connection.close()
+            return answer(None, f"no answer within {TIMEOUT_SECONDS:.0f} s")
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            return answer(None, f"{type(error).__name__}: {error}")
+        if response.will_close or not response.isclosed():
+            connection.close()  # the receiver ends it, or left more than we read
+        else:
+            self._connections[target] = connection
         if 300 <= response.status < 400:
             return answer(response.status, "a redirect, not followed")
         return answer(response.status)
-    except TimeoutError:
-        return answer(None, f"no answer within {TIMEOUT_SECONDS:.0f} s")
-    except (OSError, http.client.HTTPException) as error:
-        return answer(None, f"{type(error).__name__}: {error}")
-    finally:
-        connection.close()
+
+    @staticmethod
+    def _connect(target: Target) -> http.client.HTTPConnection:
+        kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+        return kind(target, TIMEOUT_SECONDS)
+
+    @staticmethod
+    def _send(
+        connection: http.client.HTTPConnection,
+        target: Target,
+        body: str,
+        headers: Mapping[str, str],
+    ) -> http.client.HTTPResponse:
+        connection.request("POST", target.path, body=body.encode(), headers=dict(headers))
+        response = connection.getresponse()
+        response.read(64 * 1024)  # a little of the answer, never all of it
+        return response
+
+    def close(self) -> None:
+        for connection in self._connections.values():
+            connection.close()
+        self._connections.clear()
 
 
 # --- Recording events (inside the change's transaction) --------------------------------------
@@ -239,43 +293,79 @@ def webhook_event(event_type: str, data: Mapping[str, Any], *, now: datetime | N
 # --- Delivering (the job) ---------------------------------------------------------------------
 
 
-def _claim(delivery_id: int, now: datetime) -> bool:
-    """Only one worker sends a delivery at a time: the one whose update took it."""
-    claimed = (
-        WebhookDelivery.objects.filter(pk=delivery_id, status=Status.PENDING)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + CLAIM_FOR)
+def _due() -> QuerySet[WebhookDelivery]:
+    now = timezone.now()
+    return WebhookDelivery.objects.filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
+        status=Status.PENDING,
+        next_attempt_at__lte=now,
+        endpoint__active=True,
     )
-    return claimed == 1
 
 
-def _record(delivery: WebhookDelivery, answer: Answer, now: datetime) -> None:
-    endpoint = delivery.endpoint
+def _claim_batch(now: datetime) -> list[int]:
+    """The next due deliveries, for this worker alone until its claim lapses: rows another
+    worker is claiming are skipped, and the claim outlasts every try the batch could take."""
     with transaction.atomic():
-        WebhookAttempt.objects.create(
-            delivery=delivery,
-            at=now,
-            status_code=answer.status_code,
-            error=answer.error,
-            duration_ms=answer.duration_ms,
+        ids = list(
+            _due()
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:BATCH]
         )
-        delivery.attempts += 1
-        delivery.last_status_code = answer.status_code
-        delivery.last_error = answer.error
-        delivery.claimed_until = None
-        if answer.delivered:
-            delivery.status = Status.DELIVERED
-            delivery.delivered_at = now
-            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=False).update(
-                failing_since=None
-            )
-        elif delivery.attempts > len(RETRY_AFTER):
-            delivery.status = Status.FAILED
-        else:
-            delivery.next_attempt_at = now + RETRY_AFTER[delivery.attempts - 1]
-        delivery.save()
-        if not answer.delivered:
-            _endpoint_failed(endpoint, answer, now)
+        claim_for = timedelta(seconds=TIMEOUT_SECONDS * len(ids)) + CLAIM_MARGIN
+        WebhookDelivery.objects.filter(pk__in=ids).update(claimed_until=now + claim_for)
+    return ids
+
+
+def _outcome(delivery: WebhookDelivery, answer: Answer, at: datetime) -> WebhookAttempt:
+    delivery.attempts += 1
+    delivery.last_status_code = answer.status_code
+    delivery.last_error = answer.error
+    delivery.claimed_until = None
+    if answer.delivered:
+        delivery.status = Status.DELIVERED
+        delivery.delivered_at = at
+    elif delivery.attempts > len(RETRY_AFTER):
+        delivery.status = Status.FAILED
+    else:
+        delivery.next_attempt_at = at + RETRY_AFTER[delivery.attempts - 1]
+    return WebhookAttempt(
+        delivery=delivery,
+        at=at,
+        status_code=answer.status_code,
+        error=answer.error,
+        duration_ms=answer.duration_ms,
+    )
+
+
+RECORDED = [
+    "attempts",
+    "last_status_code",
+    "last_error",
+    "claimed_until",
+    "status",
+    "delivered_at",
+    "next_attempt_at",
+]
+
+
+def _record(sent: list[tuple[WebhookDelivery, Answer, datetime]]) -> None:
+    """A batch's outcomes in one transaction: each delivery, each try for the log, and what
+    each endpoint's last answer says of it (a success ends a run of failures)."""
+    last: dict[int, tuple[WebhookEndpoint, Answer, datetime]] = {}
+    with transaction.atomic():
+        WebhookAttempt.objects.bulk_create(_outcome(d, answer, at) for d, answer, at in sent)
+        WebhookDelivery.objects.bulk_update([d for d, _a, _t in sent], RECORDED)
+        for delivery, answer, at in sent:
+            last[delivery.endpoint_id] = (delivery.endpoint, answer, at)
+        healthy = [pk for pk, (_e, answer, _t) in last.items() if answer.delivered]
+        WebhookEndpoint.objects.filter(pk__in=healthy, failing_since__isnull=False).update(
+            failing_since=None
+        )
+        for endpoint, answer, at in last.values():
+            if not answer.delivered:
+                _endpoint_failed(endpoint, answer, at)
 
 
 def _endpoint_failed(endpoint: WebhookEndpoint, answer: Answer, now: datetime) -> None:
@@ -284,7 +374,7 @@ def _endpoint_failed(endpoint: WebhookEndpoint, answer: Answer, now: datetime) -
     )
     endpoint.refresh_from_db(fields=["failing_since", "active"])
     reason = ""
-    if answer.status_code == 410:
+    if answer.status_code == HTTPStatus.GONE:
         reason = "It answered 410 Gone: the receiver says it no longer exists."
     elif endpoint.failing_since is not None and now - endpoint.failing_since >= DISABLE_AFTER:
         reason = f"Every delivery failed for {DISABLE_AFTER.days} days."
@@ -310,21 +400,6 @@ def webhook_endpoint_disable(*, endpoint_id: int, reason: str, now: datetime | N
         )
 
 
-def deliver(delivery_id: int, *, now: datetime | None = None) -> Answer | None:
-    """Send one delivery if it is this worker's to send; None if another has it."""
-    now = now or timezone.now()
-    if not _claim(delivery_id, now):
-        return None
-    delivery = WebhookDelivery.objects.select_related("message", "endpoint").get(pk=delivery_id)
-    endpoint, message = delivery.endpoint, delivery.message
-    if not endpoint.active:
-        WebhookDelivery.objects.filter(pk=delivery_id).update(claimed_until=None)
-        return None
-    answer = post(endpoint.url, message.body, headers_for(message, endpoint.secret))
-    _record(delivery, answer, timezone.now())
-    return answer
-
-
 @dataclass(frozen=True)
 class Sweep:
     sent: int
@@ -335,31 +410,35 @@ class Sweep:
 def webhooks_deliver_due(
     *, now: datetime | None = None, budget_seconds: float | None = None
 ) -> Sweep:
-    """Every delivery due, oldest first, until the budget is spent; the log past LOG_DAYS is
-    cleared as it goes."""
+    """Every delivery due, oldest first, a claimed batch at a time, until the budget is
+    spent; the log past LOG_DAYS is cleared as it goes. Network calls happen outside any
+    transaction (DESIGN.md)."""
     now = now or timezone.now()
     deadline = math.inf if budget_seconds is None else time.monotonic() + budget_seconds
     sent = delivered = 0
-    while time.monotonic() < deadline:
-        due = list(
-            WebhookDelivery.objects.filter(
-                status=Status.PENDING, next_attempt_at__lte=timezone.now(), endpoint__active=True
-            )
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=timezone.now()))
-            .order_by("next_attempt_at", "id")
-            .values_list("pk", flat=True)[:BATCH]
-        )
-        if not due:
-            break
-        for delivery_id in due:
+    sender = Sender()
+    try:
+        while ids := _claim_batch(timezone.now()):
+            batch = WebhookDelivery.objects.select_related("message", "endpoint").filter(pk__in=ids)
+            outcomes, gone, held = [], set(), []
+            for delivery in sorted(batch, key=lambda d: (d.next_attempt_at, d.pk)):
+                if delivery.endpoint_id in gone:
+                    held.append(delivery.pk)  # its endpoint said 410: it is turned off
+                    continue
+                message = delivery.message
+                headers = headers_for(message, delivery.endpoint.secret)
+                answer = sender.post(delivery.endpoint.url, message.body, headers)
+                outcomes.append((delivery, answer, timezone.now()))
+                if answer.status_code == HTTPStatus.GONE:
+                    gone.add(delivery.endpoint_id)
+            _record(outcomes)
+            WebhookDelivery.objects.filter(pk__in=held).update(claimed_until=None)
+            sent += len(outcomes)
+            delivered += sum(answer.delivered for _d, answer, _t in outcomes)
             if time.monotonic() >= deadline:
-                break
-            answer = deliver(delivery_id)
-            if answer is not None:
-                sent += 1
-                delivered += answer.delivered
-    else:
-        return Sweep(sent, delivered, unfinished=True)
+                return Sweep(sent, delivered, unfinished=True)
+    finally:
+        sender.close()
     _clear_old_log(now)
     return Sweep(sent, delivered, unfinished=False)
 

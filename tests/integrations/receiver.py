@@ -13,6 +13,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: str
+    client_port: int = 0  # one per connection
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Receiver:
     delay: float = 0.0  # seconds before answering
     received: list[Received] = field(default_factory=list)
     location: str = ""  # for a 3xx
+    keep_alive: bool = False  # HTTP/1.1, connections kept open between requests
 
     def answer(self) -> int:
         return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]

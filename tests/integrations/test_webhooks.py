@@ -73,6 +73,19 @@ def test_a_delivery_arrives_signed_and_verifies_with_the_standardwebhooks_packag
     assert delivery.tries.get().status_code == 200
 
 
+def test_one_sweep_keeps_a_connection_open_to_a_receiver_that_allows_it():
+    with receiver(keep_alive=True) as hooks:
+        target = endpoint(hooks.url)
+        for _ in range(5):
+            owe()
+        webhooks.webhooks_deliver_due()
+
+    assert len(hooks.received) == 5
+    assert len({request.client_port for request in hooks.received}) == 1
+    for request in hooks.received:
+        Webhook(target.secret).verify(request.body, request.headers)
+
+
 def test_a_wrong_secret_does_not_verify():
     with receiver() as hooks:
         endpoint(hooks.url)
