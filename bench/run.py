@@ -45,9 +45,10 @@ RUSH_ROUNDS, RUSH_REQUESTS, RUSH_SEATS = 10, 200, 20
 WEBHOOK_EVENTS, DUPLICATE_SHARE = 1000, 0.2
 PROPOSALS, INVOICES_WITHIN = 1000, 20.0  # seconds
 SURVEY_PEOPLE = int(os.environ.get("BENCH_SURVEY_PEOPLE", "10000"))
-WEBHOOK_EVENTS = 10_000
-WEBHOOK_ENDPOINTS = 3
-WEBHOOKS_PER_SECOND = 200
+# Outgoing webhooks (integrations): events, their receivers, the rate to reach.
+OUTGOING_EVENTS = 10_000
+OUTGOING_ENDPOINTS = 3
+OUTGOING_PER_SECOND = 200
 CERTIFICATES = 1000
 CERTIFICATES_WITHIN = 60.0  # seconds
 RESULT_ANSWERS = 100_000
@@ -637,10 +638,10 @@ def webhooks_fanout(bench: Bench) -> None:
     from config.celery import app
     from integrations.models import WebhookDelivery
 
-    receivers = [CountingReceiver() for _ in range(WEBHOOK_ENDPOINTS)]
+    receivers = [CountingReceiver() for _ in range(OUTGOING_ENDPOINTS)]
     waiting_payment = data.pending_payments(1)[0]
     try:
-        owed = data.webhook_events([r.url for r in receivers], WEBHOOK_EVENTS)
+        owed = data.webhook_events([r.url for r in receivers], OUTGOING_EVENTS)
         started = time.monotonic()
         app.send_task("integrations.deliver_webhooks")
         wait_until(lambda: sum(r.received for r in receivers) >= 100, 120, "webhooks started")
@@ -661,7 +662,7 @@ def webhooks_fanout(bench: Bench) -> None:
             receiver.stop()
     rate = owed / elapsed
     summary = (
-        f"{WEBHOOK_EVENTS:,} events to {WEBHOOK_ENDPOINTS} endpoints on loopback: {owed:,} "
+        f"{OUTGOING_EVENTS:,} events to {OUTGOING_ENDPOINTS} endpoints on loopback: {owed:,} "
         f"deliveries in {elapsed:.1f} s ({rate:.0f}/s), signed, one sweep at a time over "
         f"kept-open connections; a payment delivered meanwhile applied {paid_in:.1f} s later"
     )
@@ -674,9 +675,9 @@ def webhooks_fanout(bench: Bench) -> None:
     )
     bench.targets.append(
         (
-            f"{WEBHOOK_EVENTS:,} webhooks to {WEBHOOK_ENDPOINTS} endpoints at ≥ "
-            f"{WEBHOOKS_PER_SECOND} deliveries/s, a payment applied within 10 s meanwhile",
-            rate >= WEBHOOKS_PER_SECOND and paid_in <= 10,
+            f"{OUTGOING_EVENTS:,} webhooks to {OUTGOING_ENDPOINTS} endpoints at ≥ "
+            f"{OUTGOING_PER_SECOND} deliveries/s, a payment applied within 10 s meanwhile",
+            rate >= OUTGOING_PER_SECOND and paid_in <= 10,
             f"{rate:.0f}/s, payment applied in {paid_in:.1f} s",
         )
     )
