@@ -642,6 +642,7 @@ def webhooks_fanout(bench: Bench) -> None:
     waiting_payment = data.pending_payments(1)[0]
     try:
         owed = data.webhook_events([r.url for r in receivers], OUTGOING_EVENTS)
+        _analyze()  # thirty thousand new rows: the planner's statistics first
         started = time.monotonic()
         app.send_task("integrations.deliver_webhooks")
         wait_until(lambda: sum(r.received for r in receivers) >= 100, 120, "webhooks started")

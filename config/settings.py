@@ -176,10 +176,14 @@ CELERY_TASK_ROUTES = {
     "billing.*": {"queue": "payments"},
     "integrations.deliver_webhooks": {"queue": "webhooks"},
 }
-# A worker process whose memory grew past this (KiB of resident memory, the pages it shares
-# with its siblings included; an idle one holds about 110 MB) is replaced by a fresh one once
-# its task is done: a big fan-out or a run of PDFs leaves memory a process does not give back.
-CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_PER_CHILD_KB", default=120_000)
+# A worker process is replaced by a fresh one, forked again from the worker, after this many
+# tasks: the longer a process lives, the more of the pages it shares with its siblings it
+# copies for itself (Python writes reference counts into every object it touches), and a
+# big fan-out or a run of PDFs leaves memory a process does not give back.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("WORKER_MAX_TASKS_PER_CHILD", default=200)
+# And once its resident memory (KiB, shared pages included: an idle one holds about 110 MB)
+# grew past this, whatever its count: a guard against a task that leaks.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("WORKER_MAX_MEMORY_PER_CHILD_KB", default=200_000)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
@@ -318,47 +318,38 @@ def _claim_batch(now: datetime) -> list[int]:
     return ids
 
 
-def _outcome(delivery: WebhookDelivery, answer: Answer, at: datetime) -> WebhookAttempt:
-    delivery.attempts += 1
-    delivery.last_status_code = answer.status_code
-    delivery.last_error = answer.error
-    delivery.claimed_until = None
-    if answer.delivered:
-        delivery.status = Status.DELIVERED
-        delivery.delivered_at = at
-    elif delivery.attempts > len(RETRY_AFTER):
-        delivery.status = Status.FAILED
-    else:
-        delivery.next_attempt_at = at + RETRY_AFTER[delivery.attempts - 1]
-    return WebhookAttempt(
-        delivery=delivery,
-        at=at,
-        status_code=answer.status_code,
-        error=answer.error,
-        duration_ms=answer.duration_ms,
-    )
-
-
-RECORDED = [
-    "attempts",
-    "last_status_code",
-    "last_error",
-    "claimed_until",
-    "status",
-    "delivered_at",
-    "next_attempt_at",
-]
-
-
 def _record(sent: list[tuple[WebhookDelivery, Answer, datetime]]) -> None:
-    """A batch's outcomes in one transaction: each delivery, each try for the log, and what
-    each endpoint's last answer says of it (a success ends a run of failures)."""
+    """A batch's outcomes in one transaction: each try for the log, the deliveries (those
+    that arrived in one statement per answer code), and what each endpoint's last answer
+    says of it (a success ends a run of failures)."""
+    arrived: dict[int | None, list[int]] = {}
     last: dict[int, tuple[WebhookEndpoint, Answer, datetime]] = {}
     with transaction.atomic():
-        WebhookAttempt.objects.bulk_create(_outcome(d, answer, at) for d, answer, at in sent)
-        WebhookDelivery.objects.bulk_update([d for d, _a, _t in sent], RECORDED)
+        WebhookAttempt.objects.bulk_create(
+            WebhookAttempt(
+                delivery=delivery,
+                at=at,
+                status_code=answer.status_code,
+                error=answer.error,
+                duration_ms=answer.duration_ms,
+            )
+            for delivery, answer, at in sent
+        )
         for delivery, answer, at in sent:
             last[delivery.endpoint_id] = (delivery.endpoint, answer, at)
+            if answer.delivered:
+                arrived.setdefault(answer.status_code, []).append(delivery.pk)
+            else:
+                _failed(delivery, answer, at)
+        for status_code, ids in arrived.items():
+            WebhookDelivery.objects.filter(pk__in=ids).update(
+                status=Status.DELIVERED,
+                delivered_at=sent[-1][2],
+                attempts=F("attempts") + 1,
+                last_status_code=status_code,
+                last_error="",
+                claimed_until=None,
+            )
         healthy = [pk for pk, (_e, answer, _t) in last.items() if answer.delivered]
         WebhookEndpoint.objects.filter(pk__in=healthy, failing_since__isnull=False).update(
             failing_since=None
@@ -366,6 +357,22 @@ def _record(sent: list[tuple[WebhookDelivery, Answer, datetime]]) -> None:
         for endpoint, answer, at in last.values():
             if not answer.delivered:
                 _endpoint_failed(endpoint, answer, at)
+
+
+def _failed(delivery: WebhookDelivery, answer: Answer, at: datetime) -> None:
+    """Retried on the schedule, or given up after its last retry."""
+    attempts = delivery.attempts + 1
+    changes: dict[str, Any] = {
+        "attempts": attempts,
+        "last_status_code": answer.status_code,
+        "last_error": answer.error,
+        "claimed_until": None,
+    }
+    if attempts > len(RETRY_AFTER):
+        changes["status"] = Status.FAILED
+    else:
+        changes["next_attempt_at"] = at + RETRY_AFTER[attempts - 1]
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(**changes)
 
 
 def _endpoint_failed(endpoint: WebhookEndpoint, answer: Answer, now: datetime) -> None:
