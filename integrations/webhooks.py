@@ -143,6 +143,14 @@ def checked_target(url: str) -> Target:
     return Target(parts.scheme, parts.hostname, port, path, addresses[0])
 
 
+def _connected(address: str, port: int, timeout: float | None) -> socket.socket:
+    sock = socket.create_connection((address, port), timeout)
+    # http.client writes the headers and the body apart: without this, Nagle's algorithm
+    # holds the body until the receiver's delayed ACK of the headers, some 40 ms a request.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to the address checked, whatever the name resolves to by now."""
 
@@ -151,7 +159,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self._address = target.address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connected(self._address, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -160,7 +168,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self._address = target.address
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connected(self._address, self.port, self.timeout)
         # The certificate must be the host's (SNI and the check use the name, not the IP).
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 

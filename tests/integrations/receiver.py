@@ -35,10 +35,13 @@ def receiver(**options: object) -> Iterator[Receiver]:
     stop = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if state.keep_alive else "HTTP/1.0"
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length).decode()
-            state.received.append(Received(self.path, dict(self.headers.items()), body))
+            headers = dict(self.headers.items())
+            state.received.append(Received(self.path, headers, body, self.client_address[1]))
             if state.delay:
                 stop.wait(state.delay)
             status = state.answer()

@@ -3,6 +3,7 @@ the schedule, disabled on 410 or five days of failures, never to a private addre
 allowed, and never carrying what anyone wrote."""
 
 import json
+import socket
 from datetime import timedelta
 
 import pytest
@@ -84,6 +85,20 @@ def test_one_sweep_keeps_a_connection_open_to_a_receiver_that_allows_it():
     assert len({request.client_port for request in hooks.received}) == 1
     for request in hooks.received:
         Webhook(target.secret).verify(request.body, request.headers)
+
+
+def test_the_connection_sends_without_waiting_for_acknowledgements():
+    # http.client writes headers and body apart; Nagle's algorithm would hold the body back
+    # until the receiver's delayed ACK (some 40 ms a delivery on loopback).
+    sender = webhooks.Sender()
+    with receiver(keep_alive=True) as hooks:
+        answer = sender.post(hooks.url, "{}", {"Content-Type": "application/json"})
+        [connection] = sender._connections.values()
+        nodelay = connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        sender.close()
+
+    assert answer.delivered
+    assert nodelay
 
 
 def test_a_wrong_secret_does_not_verify():
