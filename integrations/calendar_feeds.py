@@ -19,7 +19,7 @@ from config.errors import NotFound
 from config.references import new_token
 from enrollments.selectors import sessions_with_seats
 from integrations.models import CalendarFeed
-from workshops.calendar import session_event, vtimezone
+from workshops.calendar import session_event, vtimezone, years_of
 from workshops.models import Facilitator, Session
 
 # A feed shows what is coming, and what passed in the last while.
@@ -66,7 +66,7 @@ def feed_calendar(feed: CalendarFeed) -> bytes:
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", f"{settings.PRACTICE_NAME}: {whose}")
     calendar.add("x-published-ttl", "PT1H")
-    zones = set()
+    years: dict[str, set[int]] = {}  # of each zone's sessions
     with translation.override(settings.LANGUAGE_CODE):  # the practice's own language
         for session in sessions_with_seats(feed_sessions(feed)):
             event = session_event(
@@ -86,9 +86,9 @@ def feed_calendar(feed: CalendarFeed) -> bytes:
             )
             event.add("last-modified", session.updated_at)
             calendar.add_component(event)
-            zones.add(session.timezone)
-    for zone in sorted(zones):
-        calendar.add_component(vtimezone(zone))
+            years.setdefault(session.timezone, set()).update(years_of(session))
+    for zone, spanned in sorted(years.items()):
+        calendar.add_component(vtimezone(zone, min(spanned), max(spanned)))
     return calendar.to_ical()
 
 

@@ -2,7 +2,7 @@
 
 import functools
 import zoneinfo
-from datetime import datetime
+from datetime import date, datetime
 
 import icalendar
 from django.conf import settings
@@ -16,11 +16,21 @@ from workshops.models import Session
 
 
 @functools.lru_cache(maxsize=64)
-def vtimezone(zone_name: str) -> icalendar.Timezone:
-    """The zone's VTIMEZONE, worked out once per process: icalendar takes tens of
-    milliseconds for it, and every confirmation and reminder carries one. Never changed
-    after it is made, so calendars may share it."""
-    return icalendar.Timezone.from_tzid(zone_name)
+def vtimezone(zone_name: str, first_year: int, last_year: int) -> icalendar.Timezone:
+    """The zone's VTIMEZONE for the years its events fall in (RFC 5545 asks no more),
+    worked out once per process: icalendar takes tens of milliseconds for it, and every
+    confirmation and reminder carries one; the years since 1970 would be a hundred and
+    twenty transitions to write out in each file. Never changed after it is made, so
+    calendars may share it."""
+    return icalendar.Timezone.from_tzid(
+        zone_name, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
+    )
+
+
+def years_of(session: Session) -> tuple[int, int]:
+    """The years, in the session's zone, that its start and end fall in."""
+    zone = zoneinfo.ZoneInfo(session.timezone)
+    return session.starts_at.astimezone(zone).year, session.ends_at.astimezone(zone).year
 
 
 def session_event(
@@ -63,7 +73,7 @@ def session_calendar(
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     with translation.override(language or settings.LANGUAGE_CODE):
         event = session_event(session, meeting_link=meeting_link, cancelled=cancelled)
-    calendar.add_component(vtimezone(session.timezone))
+    calendar.add_component(vtimezone(session.timezone, *years_of(session)))
     calendar.add_component(event)
     calendar.add_missing_timezones()  # none by now; a safeguard should the event change
     return Attachment(
