@@ -1,5 +1,6 @@
 """Domain events, each told to the webhook endpoints that asked for it (DESIGN.md): the
-subscribers, called inside the change's transaction, write what they owe and nothing else.
+subscribers, called inside the change's transaction, write what they owe and nothing else;
+what a body says is looked up only when an endpoint listens.
 
 Each body carries ids and references only: never a name, an address, an inquiry's message
 or a survey's answers."""
@@ -36,17 +37,17 @@ def _booking(enrollment_id: int) -> dict[str, object]:
 
 
 def booking_confirmed(event: BookingConfirmed) -> None:
-    webhook_event(Event.ENROLLMENT_CONFIRMED, _booking(event.enrollment_id))
+    webhook_event(Event.ENROLLMENT_CONFIRMED, lambda: _booking(event.enrollment_id))
 
 
 def booking_cancelled(event: BookingCancelled) -> None:
-    webhook_event(Event.ENROLLMENT_CANCELLED, _booking(event.enrollment_id))
+    webhook_event(Event.ENROLLMENT_CANCELLED, lambda: _booking(event.enrollment_id))
 
 
 def roster_changed(event: RosterChanged) -> None:
     webhook_event(
         Event.ENROLLMENT_ROSTER_CHANGED,
-        {
+        lambda: {
             **_booking(event.enrollment_id),
             "participants_added": list(event.added),
             "participants_removed": len(event.removed),  # how many; never their addresses
@@ -55,19 +56,19 @@ def roster_changed(event: RosterChanged) -> None:
 
 
 def inquiry_received(event: InquiryReceived) -> None:
-    inquiry = Inquiry.objects.only("reference", "kind", "offering_id").get(pk=event.inquiry_id)
-    webhook_event(
-        Event.INQUIRY_RECEIVED,
-        {"inquiry": inquiry.reference, "kind": inquiry.kind, "offering": inquiry.offering_id},
-    )
+    def data() -> dict[str, object]:
+        inquiry = Inquiry.objects.only("reference", "kind", "offering_id").get(pk=event.inquiry_id)
+        return {"inquiry": inquiry.reference, "kind": inquiry.kind, "offering": inquiry.offering_id}
+
+    webhook_event(Event.INQUIRY_RECEIVED, data)
 
 
 def proposal_accepted(event: ProposalAccepted) -> None:
-    proposal = Proposal.objects.only("reference").get(pk=event.proposal_id)
-    webhook_event(
-        Event.PROPOSAL_ACCEPTED,
-        {"proposal": proposal.reference, **_booking(event.enrollment_id)},
-    )
+    def data() -> dict[str, object]:
+        proposal = Proposal.objects.only("reference").get(pk=event.proposal_id)
+        return {"proposal": proposal.reference, **_booking(event.enrollment_id)}
+
+    webhook_event(Event.PROPOSAL_ACCEPTED, data)
 
 
 def _invoice(invoice_id: int) -> dict[str, object]:
@@ -81,27 +82,27 @@ def _invoice(invoice_id: int) -> dict[str, object]:
 
 
 def invoice_issued(event: InvoiceIssued) -> None:
-    webhook_event(Event.INVOICE_ISSUED, _invoice(event.invoice_id))
+    webhook_event(Event.INVOICE_ISSUED, lambda: _invoice(event.invoice_id))
 
 
 def invoice_paid(event: InvoicePaid) -> None:
-    webhook_event(Event.INVOICE_PAID, _invoice(event.invoice_id))
+    webhook_event(Event.INVOICE_PAID, lambda: _invoice(event.invoice_id))
 
 
 def survey_submitted(event: SurveySubmitted) -> None:
-    invitation = SurveyInvitation.objects.only("session_id").get(pk=event.invitation_id)
-    webhook_event(
-        Event.SURVEY_SUBMITTED,
-        {"invitation": event.invitation_id, "session": invitation.session_id},
-    )
+    def data() -> dict[str, object]:
+        invitation = SurveyInvitation.objects.only("session_id").get(pk=event.invitation_id)
+        return {"invitation": event.invitation_id, "session": invitation.session_id}
+
+    webhook_event(Event.SURVEY_SUBMITTED, data)
 
 
 def certificate_issued(event: CertificateIssued) -> None:
-    certificate = Certificate.objects.only("code", "kind").get(pk=event.certificate_id)
-    webhook_event(
-        Event.CERTIFICATE_ISSUED,
-        {"certificate": certificate.shown_code, "kind": certificate.kind},
-    )
+    def data() -> dict[str, object]:
+        certificate = Certificate.objects.only("code", "kind").get(pk=event.certificate_id)
+        return {"certificate": certificate.shown_code, "kind": certificate.kind}
+
+    webhook_event(Event.CERTIFICATE_ISSUED, data)
 
 
 def subscribe_all() -> None:

@@ -29,7 +29,7 @@ import secrets
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
@@ -271,8 +271,14 @@ class Sender:
 # --- Recording events (inside the change's transaction) --------------------------------------
 
 
-def webhook_event(event_type: str, data: Mapping[str, Any], *, now: datetime | None = None) -> int:
+def webhook_event(
+    event_type: str,
+    data: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
+    *,
+    now: datetime | None = None,
+) -> int:
     """A message for every active endpoint that asked for `event_type`, owed from now on.
+    `data` may be a function, called only when an endpoint listens (it may need queries).
     Returns how many deliveries it owes (none when nobody listens)."""
     endpoints = [
         endpoint
@@ -283,7 +289,11 @@ def webhook_event(event_type: str, data: Mapping[str, Any], *, now: datetime | N
         return 0
     now = now or timezone.now()
     body = json.dumps(
-        {"type": event_type, "timestamp": now.isoformat(), "data": dict(data)},
+        {
+            "type": event_type,
+            "timestamp": now.isoformat(),
+            "data": dict(data() if callable(data) else data),
+        },
         separators=(",", ":"),
         sort_keys=True,
     )

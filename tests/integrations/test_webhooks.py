@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from config import events
+from enrollments.events import BookingConfirmed
 from enrollments.services.by_hand import booking_by_hand
 from inquiries.models import Inquiry
 from inquiries.services import inquiry_submit
@@ -120,6 +122,25 @@ def test_only_endpoints_that_asked_for_the_event_are_owed_it():
         webhooks.webhooks_deliver_due()
 
     assert hooks.received == []
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_an_event_nobody_listens_to_costs_one_query_and_owes_nothing(django_assert_num_queries):
+    WebhookEndpoint.objects.create(
+        url="https://hooks.example.org/regard",
+        events=[Event.INVOICE_PAID],
+        secret=webhooks.new_secret(),
+    )
+    booking = booking_by_hand(
+        session_id=SessionFactory.create().pk,
+        name="Ada Booker",
+        email="ada@example.org",
+        complimentary=True,
+    )
+
+    with django_assert_num_queries(1):  # which endpoints listen; the booking is not looked up
+        events.publish(BookingConfirmed(enrollment_id=booking.pk))
+
     assert not WebhookDelivery.objects.exists()
 
 
