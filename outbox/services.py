@@ -157,21 +157,60 @@ def mail_send_on_commit(mail_id: int) -> None:
     enqueue_batch_on_commit("enrollments.dispatch_outbox", key="mail_ids", item=mail_id)
 
 
+# Rows claimed, sent and marked sent together: a worker that dies mid-batch leaves at most
+# this many sent but not marked (invariant 4), to go again once their lease lapses.
+SEND_BATCH = 20
+
+
 def mail_send(
     *, mail_id: int, connection: BaseEmailBackend | None = None
 ) -> OutgoingMail.Status | None:
-    """Claim one due row and hand it to the mail server; returns its new status, or None.
+    """Claim one due row and hand it to the mail server; returns its new status, or None
+    when it was not due (or another worker has it)."""
+    return mail_send_batch(mail_ids=[mail_id], connection=connection).get(mail_id)
 
-    Over `connection` when given (kept open for the next row), else over one of its own.
-    """
+
+def mail_send_batch(
+    *, mail_ids: Iterable[int], connection: BaseEmailBackend | None = None
+) -> dict[int, OutgoingMail.Status]:
+    """Claim those of these rows that are due in one statement, hand each to the mail
+    server over `connection` (kept open; else one of its own), and mark the ones it took
+    sent in one statement. Returns each claimed row's new status; rows another worker is
+    sending, or that are not due, are passed over."""
     now = timezone.now()
-    claimed = OutgoingMail.objects.filter(
-        id=mail_id, status=OutgoingMail.Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=OutgoingMail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if claimed != 1:
-        return None  # another worker got there first, or it is not due
-    mail = OutgoingMail.objects.get(id=mail_id)
+    with transaction.atomic():
+        mails = list(
+            OutgoingMail.objects.select_for_update(skip_locked=True)
+            .filter(
+                id__in=list(mail_ids), status=OutgoingMail.Status.QUEUED, next_attempt_at__lte=now
+            )
+            .order_by("next_attempt_at", "id")
+        )
+        OutgoingMail.objects.filter(
+            id__in=[mail.id for mail in mails], status=OutgoingMail.Status.QUEUED
+        ).update(status=OutgoingMail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    own = connection or get_connection()
+    outcomes: dict[int, OutgoingMail.Status] = {}
+    try:
+        for mail in mails:
+            mail.attempts += 1
+            try:
+                _send_over(own, _message(mail))
+            except (smtplib.SMTPException, OSError) as error:
+                outcomes[mail.id] = _record_failure(mail, error)
+            else:
+                outcomes[mail.id] = OutgoingMail.Status.SENT
+    finally:
+        if connection is None:
+            _close_quietly(own)
+    sent = [mail_id for mail_id, status in outcomes.items() if status == OutgoingMail.Status.SENT]
+    OutgoingMail.objects.filter(id__in=sent, status=OutgoingMail.Status.SENDING).update(
+        status=OutgoingMail.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return outcomes
 
+
+def _message(mail: OutgoingMail) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=mail.subject,
         body=mail.body_text,
@@ -185,19 +224,7 @@ def mail_send(
         if attachment.get("base64"):
             content = base64.b64decode(content)
         message.attach(attachment["filename"], content, attachment["content_type"])
-
-    try:
-        if connection is None:
-            message.send()
-        else:
-            _send_over(connection, message)
-    except (smtplib.SMTPException, OSError) as error:
-        return _record_failure(mail, error)
-
-    OutgoingMail.objects.filter(id=mail.id, status=OutgoingMail.Status.SENDING).update(
-        status=OutgoingMail.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return OutgoingMail.Status.SENT
+    return message
 
 
 def _send_over(connection: BaseEmailBackend, message: EmailMultiAlternatives) -> None:
@@ -299,11 +326,12 @@ def mail_send_due(*, budget_seconds: float) -> MailSwept:
     connection = get_connection()
     try:
         while due := mail_due_ids():
-            for mail_id in due:
+            for start in range(0, len(due), SEND_BATCH):
                 if tried and time.monotonic() > deadline:
                     return MailSwept(tried=tried, unfinished=True)
-                mail_send(mail_id=mail_id, connection=connection)
-                tried += 1
+                batch = due[start : start + SEND_BATCH]
+                mail_send_batch(mail_ids=batch, connection=connection)
+                tried += len(batch)
     finally:
         _close_quietly(connection)
     return MailSwept(tried=tried, unfinished=False)
@@ -312,10 +340,11 @@ def mail_send_due(*, budget_seconds: float) -> MailSwept:
 def mail_send_each(*, mail_ids: Iterable[int]) -> None:
     """Send these rows (the emails one change queued) over one connection, each only if it
     is still due: one that was sent meanwhile, or never committed, is passed over."""
+    ids = list(mail_ids)
     connection = get_connection()
     try:
-        for mail_id in mail_ids:
-            mail_send(mail_id=mail_id, connection=connection)
+        for start in range(0, len(ids), SEND_BATCH):
+            mail_send_batch(mail_ids=ids[start : start + SEND_BATCH], connection=connection)
     finally:
         _close_quietly(connection)
 

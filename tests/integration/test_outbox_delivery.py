@@ -7,13 +7,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import time_machine
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.celery import app as celery_app
@@ -195,3 +198,29 @@ def test_with_the_broker_down_survey_invitations_wait_for_the_minute_sweep(own_r
         wait_until(lambda: len(smtp_sink.messages) == 3)
 
     assert sorted(m["To"] for m in smtp_sink.messages) == sorted(p.email for p in people)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_sweeps_send_every_email_once(smtp_sink):
+    emails, sweeps = 120, 3
+    for n in range(emails):
+        mail.mail_queue(
+            kind="note", to=f"person{n}@example.org", context={"name": "Ada"}, kick=False
+        )
+    start = threading.Barrier(sweeps)
+
+    def sweep() -> int:
+        try:
+            start.wait(timeout=10)
+            return mail.mail_send_due(budget_seconds=60).tried
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(sweeps) as pool:
+        tried = list(pool.map(lambda _: sweep(), range(sweeps)))
+
+    sent_to = Counter(message["To"] for message in smtp_sink.messages)
+    assert len(sent_to) == emails
+    assert set(sent_to.values()) == {1}
+    assert sum(tried) >= emails  # rows another sweep had are counted but not sent
+    assert set(OutgoingMail.objects.values_list("status", flat=True)) == {OutgoingMail.Status.SENT}

@@ -150,6 +150,29 @@ def test_send_leaves_a_row_claimed_by_another_worker_alone(smtp_sink):
     assert smtp_sink.messages == []
 
 
+def test_a_batch_marks_sent_what_the_server_took_and_leaves_the_rest_to_their_fate(smtp_sink):
+    smtp_sink.refused.add("gone@example.org")
+    taken = queue_note(to="ada@example.org", kick=False)
+    refused = queue_note(to="gone@example.org", kick=False)
+    elsewhere = queue_note(to="bea@example.org", kick=False)
+    OutgoingMail.objects.filter(id=elsewhere.id).update(status=OutgoingMail.Status.SENDING)
+    also_taken = queue_note(to="cy@example.org", kick=False)
+
+    outcomes = mail.mail_send_batch(mail_ids=[taken.id, refused.id, elsewhere.id, also_taken.id])
+
+    assert outcomes == {
+        taken.id: OutgoingMail.Status.SENT,
+        refused.id: OutgoingMail.Status.FAILED,
+        also_taken.id: OutgoingMail.Status.SENT,
+    }
+    statuses = dict(OutgoingMail.objects.values_list("id", "status"))
+    assert statuses[taken.id] == statuses[also_taken.id] == OutgoingMail.Status.SENT
+    assert statuses[refused.id] == OutgoingMail.Status.FAILED
+    assert statuses[elsewhere.id] == OutgoingMail.Status.SENDING  # the other worker's
+    assert sorted(m["To"] for m in smtp_sink.messages) == ["ada@example.org", "cy@example.org"]
+    assert OutgoingMail.objects.get(id=taken.id).attempts == 1
+
+
 def test_a_mail_server_that_is_down_means_retry_later_with_backoff(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
@@ -305,7 +328,8 @@ def test_a_row_queued_without_a_kick_waits_for_the_sweep(
 def test_a_sweep_out_of_time_queues_the_next_until_nothing_is_due(
     monkeypatch, eager_tasks, django_capture_on_commit_callbacks, smtp_sink
 ):
-    monkeypatch.setattr(tasks, "SWEEP_BUDGET_SECONDS", 0)  # one row per sweep
+    monkeypatch.setattr(tasks, "SWEEP_BUDGET_SECONDS", 0)  # one batch per sweep,
+    monkeypatch.setattr(mail, "SEND_BATCH", 1)  # of one row
     rows = queue_unkicked_notes(3)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
