@@ -257,11 +257,13 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
             "offering": offering,
             "facilitator": facilitator,
         }
-        results = selectors.survey_results(**scope)
+        tallies = (
+            [] if session else selectors.session_tallies(selectors.survey_invitations(**scope))
+        )
+        results = selectors.survey_results(**scope, tallies=tallies)
         if not may_read_free_text(request):
             results = dataclasses.replace(results, free_text=[])
-        invitations = selectors.survey_invitations(**scope)
-        months = [] if session else selectors.results_by_month(invitations)
+        months = selectors.results_by_month(tallies)
         return TemplateResponse(
             request,
             "admin/surveys/survey_results.html",
@@ -286,10 +288,10 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
                 ),
                 "by_offering": []
                 if session or offering
-                else selectors.results_by_offering(invitations),
+                else selectors.results_by_offering(tallies),
                 "by_facilitator": []
                 if session or facilitator
-                else selectors.results_by_facilitator(invitations),
+                else selectors.results_by_facilitator(tallies),
                 "csv_query": request.GET.urlencode(),
             },
         )

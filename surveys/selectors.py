@@ -1,6 +1,7 @@
 """Reads of surveys: invitations behind links, and results for the practice."""
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -8,8 +9,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
@@ -158,17 +159,72 @@ def nps_score(*, promoters: int, detractors: int, responses: int) -> int | None:
 
 # The results page shows the newest written answers; the CSV export has them all.
 FREE_TEXT_SHOWN = 100
+RATINGS = (SurveyQuestion.OVERALL, SurveyQuestion.FELT_HEARD)
+STARS = range(1, 6)
 
 
-def _scores(invitations: QuerySet[SurveyInvitation]) -> dict[str, Any]:
-    """Invited, answered and the recommendation's groups, for aggregate() or annotate()."""
+def _tallies() -> dict[str, Any]:
+    """Invited, answered, the recommendation's groups and how many gave each rating each
+    number of stars, for aggregate() or annotate(): everything the results count, in one
+    pass over the invitations (the scores are copied there with the answers)."""
     return {
         "invited": Count("id"),
         "answered": Count("id", filter=Q(submitted_at__isnull=False)),
         "promoters": Count("id", filter=Q(recommend__gte=9)),
         "passives": Count("id", filter=Q(recommend__in=[7, 8])),
         "detractors": Count("id", filter=Q(recommend__lte=6)),
+        **{
+            f"{key}_{stars}": Count("id", filter=Q(**{key: stars}))
+            for key in RATINGS
+            for stars in STARS
+        },
     }
+
+
+def _ratings_of(tally: Mapping[str, int], key: str) -> RatingResult:
+    return _rating({stars: tally[f"{key}_{stars}"] for stars in STARS})
+
+
+def _nps_of(tally: Mapping[str, int]) -> int | None:
+    return nps_score(
+        promoters=tally["promoters"],
+        detractors=tally["detractors"],
+        responses=tally["promoters"] + tally["passives"] + tally["detractors"],
+    )
+
+
+@dataclass(frozen=True)
+class SessionTally:
+    session_id: int
+    starts_at: datetime
+    offering_id: int
+    counts: dict[str, int]  # as _tallies() names them
+
+
+def session_tallies(invitations: QuerySet[SurveyInvitation]) -> list[SessionTally]:
+    """What each session's invitations count, in one query: months, offerings and
+    facilitators are sums of these, whatever the number of answers."""
+    rows = (
+        invitations.values("session_id", "session__starts_at", "session__offering_id")
+        .annotate(**_tallies())
+        .order_by()
+    )
+    return [
+        SessionTally(
+            session_id=row.pop("session_id"),
+            starts_at=row.pop("session__starts_at"),
+            offering_id=row.pop("session__offering_id"),
+            counts=row,  # what is left: the tallies
+        )
+        for row in (dict[str, Any](row) for row in rows)
+    ]
+
+
+def _summed(tallies: Iterable[SessionTally]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for tally in tallies:
+        total.update(tally.counts)
+    return total
 
 
 def survey_results(
@@ -176,21 +232,14 @@ def survey_results(
     session: Session | None = None,
     offering: Offering | None = None,
     facilitator: Facilitator | None = None,
+    tallies: list[SessionTally] | None = None,
 ) -> SurveyResults:
     """Invited, answered, ratings, NPS and the newest free-text answers, for a session, an
     offering, a facilitator's offerings or all. The scores are counted on the invitations
-    (copied there with the answers), so the cost grows with people, not with answers."""
+    (copied there with the answers), so the cost grows with people, not with answers;
+    given the same scope's `tallies` (session_tallies), their sum is the whole."""
     invitations = survey_invitations(session=session, offering=offering, facilitator=facilitator)
-    counts = invitations.aggregate(**_scores(invitations))
-    ratings: dict[str, dict[int, int]] = {}
-    for key in (SurveyQuestion.OVERALL, SurveyQuestion.FELT_HEARD):
-        ratings[key] = dict(
-            invitations.filter(**{f"{key}__isnull": False})
-            .values_list(key)
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-    recommend = {group: counts[group] for group in ("promoters", "passives", "detractors")}
+    tally = _summed(tallies) if tallies else invitations.aggregate(**_tallies())
     free_text = [
         FreeTextAnswer(
             question=answer.question_text,
@@ -204,20 +253,18 @@ def survey_results(
         .select_related("invitation__session__offering")
         .order_by("-invitation__submitted_at", "id")[:FREE_TEXT_SHOWN]
     ]
-    invited, answered = counts["invited"], counts["answered"]
+    invited, answered = tally["invited"], tally["answered"]
     return SurveyResults(
         invited=invited,
         answered=answered,
         response_rate=round(100 * answered / invited) if invited else None,
-        overall=_rating(ratings[SurveyQuestion.OVERALL]),
-        felt_heard=_rating(ratings[SurveyQuestion.FELT_HEARD]),
+        overall=_ratings_of(tally, SurveyQuestion.OVERALL),
+        felt_heard=_ratings_of(tally, SurveyQuestion.FELT_HEARD),
         nps=NpsResult(
-            **recommend,
-            score=nps_score(
-                promoters=recommend["promoters"],
-                detractors=recommend["detractors"],
-                responses=sum(recommend.values()),
-            ),
+            promoters=tally["promoters"],
+            passives=tally["passives"],
+            detractors=tally["detractors"],
+            score=_nps_of(tally),
         ),
         free_text=free_text,
     )
@@ -236,68 +283,72 @@ class ResultsRow:
     nps: int | None
 
 
-def _grouped(invitations: QuerySet[SurveyInvitation], by: Any) -> list[dict[str, Any]]:
-    """One query: per group, invited, answered, average scores and NPS groups."""
-    rows = (
-        invitations.annotate(group=by)
-        .values("group")
-        .annotate(
-            **_scores(invitations), overall_avg=Avg("overall"), felt_heard_avg=Avg("felt_heard")
-        )
-        .order_by()
-    )
-    return [dict(row) for row in rows]
-
-
-def _row(label: str, query: str, row: dict[str, Any]) -> ResultsRow:
-    def average(value: float | None) -> Decimal | None:
-        return None if value is None else _half_up(Decimal(str(value)), "0.1")
-
+def _row(label: str, query: str, tally: Mapping[str, int]) -> ResultsRow:
     return ResultsRow(
         label=label,
         query=query,
-        invited=row["invited"],
-        answered=row["answered"],
-        overall=average(row["overall_avg"]),
-        felt_heard=average(row["felt_heard_avg"]),
-        nps=nps_score(
-            promoters=row["promoters"],
-            detractors=row["detractors"],
-            responses=row["promoters"] + row["passives"] + row["detractors"],
-        ),
+        invited=tally["invited"],
+        answered=tally["answered"],
+        overall=_ratings_of(tally, SurveyQuestion.OVERALL).average,
+        felt_heard=_ratings_of(tally, SurveyQuestion.FELT_HEARD).average,
+        nps=_nps_of(tally),
     )
 
 
-def results_by_month(invitations: QuerySet[SurveyInvitation], months: int = 12) -> list[ResultsRow]:
+def _grouped(
+    tallies: Iterable[SessionTally], by: Callable[[SessionTally], Any]
+) -> dict[Any, Counter[str]]:
+    groups: dict[Any, list[SessionTally]] = {}
+    for tally in tallies:
+        groups.setdefault(by(tally), []).append(tally)
+    return {group: _summed(members) for group, members in groups.items()}
+
+
+def results_by_month(tallies: list[SessionTally], months: int = 12) -> list[ResultsRow]:
     """The last `months` months with sessions, oldest first, by the practice's calendar."""
     zone = ZoneInfo(settings.PRACTICE_TIME_ZONE)
-    rows = sorted(
-        _grouped(invitations, TruncMonth("session__starts_at", tzinfo=zone)),
-        key=lambda row: row["group"],
-    )[-months:]
-    return [_row(date_format(row["group"], "F Y"), "", row) for row in rows]
 
+    def month(tally: SessionTally) -> tuple[int, int]:
+        local = tally.starts_at.astimezone(zone)
+        return local.year, local.month
 
-def results_by_offering(
-    invitations: QuerySet[SurveyInvitation], most: int = 50
-) -> list[ResultsRow]:
-    rows = sorted(_grouped(invitations, F("session__offering")), key=lambda r: -r["invited"])
-    offerings = Offering.objects.in_bulk([row["group"] for row in rows[:most]])
+    rows = sorted(_grouped(tallies, month).items())[-months:]
     return [
-        _row(str(offerings[row["group"]]), f"offering={row['group']}", row) for row in rows[:most]
+        _row(date_format(datetime(year, number, 1, tzinfo=zone), "F Y"), "", tally)
+        for (year, number), tally in rows
     ]
 
 
-def results_by_facilitator(invitations: QuerySet[SurveyInvitation]) -> list[ResultsRow]:
+def results_by_offering(tallies: list[SessionTally], most: int = 50) -> list[ResultsRow]:
+    """The offerings most invited for, most first."""
+    rows = sorted(
+        _grouped(tallies, lambda tally: tally.offering_id).items(),
+        key=lambda row: -row[1]["invited"],
+    )[:most]
+    offerings = Offering.objects.in_bulk([offering_id for offering_id, _tally in rows])
+    return [
+        _row(str(offerings[offering_id]), f"offering={offering_id}", tally)
+        for offering_id, tally in rows
+    ]
+
+
+def results_by_facilitator(tallies: list[SessionTally]) -> list[ResultsRow]:
     """Each facilitator's offerings (an offering led by two counts for both)."""
-    rows = [
-        row
-        for row in _grouped(invitations, F("session__offering__facilitators"))
-        if row["group"] is not None
-    ]
-    facilitators = Facilitator.objects.in_bulk([row["group"] for row in rows])
+    led: dict[int, list[int]] = {}  # offering → its facilitators
+    for offering_id, facilitator_id in Offering.facilitators.through.objects.filter(
+        offering_id__in={tally.offering_id for tally in tallies}
+    ).values_list("offering_id", "facilitator_id"):
+        led.setdefault(offering_id, []).append(facilitator_id)
+    by_facilitator: dict[int, list[SessionTally]] = {}
+    for tally in tallies:
+        for facilitator_id in led.get(tally.offering_id, []):
+            by_facilitator.setdefault(facilitator_id, []).append(tally)
+    facilitators = Facilitator.objects.in_bulk(list(by_facilitator))
     return sorted(
-        (_row(str(facilitators[row["group"]]), f"facilitator={row['group']}", row) for row in rows),
+        (
+            _row(str(facilitators[pk]), f"facilitator={pk}", _summed(members))
+            for pk, members in by_facilitator.items()
+        ),
         key=lambda row: row.label,
     )
 

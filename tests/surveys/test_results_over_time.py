@@ -63,7 +63,7 @@ def world():
 
 
 def test_results_by_month_in_the_practice_time_zone(world):
-    months = selectors.results_by_month(selectors.survey_invitations())
+    months = selectors.results_by_month(selectors.session_tallies(selectors.survey_invitations()))
 
     assert [(m.label, m.invited, m.answered, m.overall, m.nps) for m in months] == [
         ("March 2026", 2, 2, 4.5, 100),
@@ -73,20 +73,34 @@ def test_results_by_month_in_the_practice_time_zone(world):
 
 
 def test_results_by_offering_and_by_facilitator(world):
-    invitations = selectors.survey_invitations()
+    tallies = selectors.session_tallies(selectors.survey_invitations())
 
     by_offering = {
-        r.label: (r.invited, r.answered, r.overall)
-        for r in selectors.results_by_offering(invitations)
+        r.label: (r.invited, r.answered, r.overall) for r in selectors.results_by_offering(tallies)
     }
     by_facilitator = {
         r.label: (r.invited, r.answered, r.overall)
-        for r in selectors.results_by_facilitator(invitations)
+        for r in selectors.results_by_facilitator(tallies)
     }
 
     assert by_offering == {"Listening": (2, 2, 4.5), "Boundaries": (3, 2, 2.5)}
     # Boundaries is led by both: it counts for each of them.
     assert by_facilitator == {"Ada": (5, 4, 3.5), "Sam": (3, 2, 2.5)}
+
+
+@pytest.mark.parametrize("scope", ["all", "offering", "facilitator"])
+def test_the_whole_summed_from_the_sessions_is_the_whole_counted_at_once(world, scope):
+    arguments = {
+        "all": {},
+        "offering": {"offering": world["boundaries"]},
+        "facilitator": {"facilitator": world["ada"]},
+    }[scope]
+    tallies = selectors.session_tallies(selectors.survey_invitations(**arguments))
+
+    summed = selectors.survey_results(**arguments, tallies=tallies)
+
+    assert summed == selectors.survey_results(**arguments)
+    assert summed.invited > 0
 
 
 def test_the_results_page_shows_months_offerings_and_facilitators_with_a_chart(admin_client, world):
