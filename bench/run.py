@@ -44,6 +44,7 @@ WARMUP = 2.0
 RUSH_ROUNDS, RUSH_REQUESTS, RUSH_SEATS = 10, 200, 20
 WEBHOOK_EVENTS, DUPLICATE_SHARE = 1000, 0.2
 PROPOSALS, INVOICES_WITHIN = 1000, 20.0  # seconds
+SURVEY_INVITED_WITHIN, SURVEY_SENT_WITHIN = 10.0, 60.0  # seconds
 SURVEY_PEOPLE = int(os.environ.get("BENCH_SURVEY_PEOPLE", "10000"))
 # Outgoing webhooks (integrations): events, their receivers, the rate to reach.
 OUTGOING_EVENTS = 10_000
@@ -538,6 +539,9 @@ def survey_fanout(bench: Bench, sink: mail_sink.CountingSink, worker: processes.
     waiting_payment = data.pending_payments(1)[0]
     with MemoryWatch(worker.pid) as memory:
         started = time.monotonic()
+        # Two runs at once, as when beat's run meets one queued by hand: each person is
+        # still invited once.
+        app.send_task("enrollments.send_followup_surveys")
         app.send_task("enrollments.send_followup_surveys")
         wait_until(lambda: sink.received("survey-") >= 100, 600, "survey emails started")
         paid_in = _payment_during_fanout(bench, waiting_payment)
@@ -569,6 +573,14 @@ def survey_fanout(bench: Bench, sink: mail_sink.CountingSink, worker: processes.
         "surveys: one invitation and one email per participant",
         invitations == SURVEY_PEOPLE and sink.repeated("survey-") == 0,
         f"{invitations} invitations, {sink.repeated('survey-')} repeated emails",
+    )
+    bench.targets.append(
+        (
+            f"{SURVEY_PEOPLE:,} survey invitations written in ≤ {SURVEY_INVITED_WITHIN:.0f} s "
+            f"and all sent in ≤ {SURVEY_SENT_WITHIN:.0f} s, by two overlapping runs",
+            invited <= SURVEY_INVITED_WITHIN and elapsed <= SURVEY_SENT_WITHIN,
+            f"written in {invited:.1f} s, sent in {elapsed:.1f} s",
+        )
     )
     bench.targets.append(
         (

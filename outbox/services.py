@@ -9,7 +9,7 @@ import base64
 import logging
 import smtplib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from django.db.models import Count, F
 from django.db.models.functions import Upper
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.views.decorators.debug import sensitive_variables
 
 from config.celery import enqueue_batch_on_commit
@@ -103,25 +104,7 @@ def mail_queue(
         return None  # someone whose address was erased (on request, or past retention)
     if dedupe_key is not None and OutgoingMail.objects.filter(dedupe_key=dedupe_key).exists():
         return None  # the usual case for a periodic job; the unique key settles races
-    full_context = {
-        "site_url": settings.SITE_URL,
-        "practice_name": settings.PRACTICE_NAME,
-        **context,
-    }
-    with translation.override(language or settings.LANGUAGE_CODE):
-        # About personal guidance, the subject never says what it is about (DESIGN.md).
-        subject_template = "discreet" if full_context.get("discreet") else kind
-        subject = " ".join(
-            render_to_string(
-                f"emails/{subject_template}.subject.txt", full_context, using="text"
-            ).split()
-        )
-        body_text = (
-            render_to_string(f"emails/{kind}.txt", full_context, using="text").strip() + "\n"
-        )
-        body_html = render_to_string(
-            "emails/base.html", {**full_context, "subject": subject, "body_text": body_text}
-        )
+    subject, body_text, body_html = _rendered(kind, context, language)
     mail = OutgoingMail(
         kind=kind,
         to=to,
@@ -149,6 +132,103 @@ def mail_queue(
     if kick:
         mail_send_on_commit(mail.pk)
     return mail
+
+
+def _rendered(kind: str, context: Mapping[str, Any], language: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of `emails/<kind>.*`, in `language` (else the practice's)."""
+    full_context = {
+        "site_url": settings.SITE_URL,
+        "practice_name": settings.PRACTICE_NAME,
+        **context,
+    }
+    with translation.override(language or settings.LANGUAGE_CODE):
+        # About personal guidance, the subject never says what it is about (DESIGN.md).
+        subject_template = "discreet" if full_context.get("discreet") else kind
+        subject = " ".join(
+            render_to_string(
+                f"emails/{subject_template}.subject.txt", full_context, using="text"
+            ).split()
+        )
+        body_text = (
+            render_to_string(f"emails/{kind}.txt", full_context, using="text").strip() + "\n"
+        )
+        body_html = render_to_string(
+            "emails/base.html", {**full_context, "subject": subject, "body_text": body_text}
+        )
+    return subject, body_text, body_html
+
+
+# --- The same email to many people ----------------------------------------------------------
+#
+# A job that writes to thousands renders their email once and puts each person's own values
+# in: the template sees a placeholder per field (merge_field), which must come out of it as
+# it went in (a filter that changes it is refused), and is then replaced by the person's
+# value, escaped in the HTML part as the template would have escaped it.
+
+_MERGE_OPEN, _MERGE_CLOSE = "\u27e6", "\u27e7"  # ⟦ ⟧: in no template, changed by no escaping
+
+
+def merge_field(name: str) -> str:
+    """The placeholder for a value each recipient of mail_queue_merged has their own of."""
+    return f"{_MERGE_OPEN}{name}{_MERGE_CLOSE}"
+
+
+@dataclass(frozen=True)
+class MergedMail:
+    to: str
+    values: Mapping[str, str]  # each merge field's value for this recipient
+    related: models.Model | None = None
+    dedupe_key: str | None = None
+
+
+@sensitive_variables()
+def mail_queue_merged(
+    *,
+    kind: str,
+    context: Mapping[str, Any],
+    mails: Sequence[MergedMail],
+    language: str = "",
+) -> list[OutgoingMail]:
+    """`emails/<kind>.*` rendered once for all of `mails` and written in one statement,
+    each with its own values for the merge fields in `context`; inside the caller's
+    transaction. The rows wait for a sweep (as with `kick=False`). A `dedupe_key` already
+    used raises IntegrityError, for the caller to undo its transaction and queue one at a
+    time. Recipients without an address (erased) are left out."""
+    rendered = _rendered(kind, context, language)
+    fields = {name for mail in mails for name in mail.values}
+    for part in rendered:
+        for name in fields:
+            part = part.replace(merge_field(name), "")
+        if _MERGE_OPEN in part or _MERGE_CLOSE in part:
+            raise ValueError(f"emails/{kind}: a merge field was changed by its template.")
+    now = timezone.now()
+    rows = []
+    for mail in mails:
+        if not mail.to:
+            continue
+        subject, body_text, body_html = rendered
+        for name, value in mail.values.items():
+            field = merge_field(name)
+            subject = subject.replace(field, " ".join(value.split()))
+            body_text = body_text.replace(field, value)
+            body_html = body_html.replace(field, escape(value))
+        rows.append(
+            OutgoingMail(
+                kind=kind,
+                to=mail.to,
+                subject=subject,
+                body_text=body_text,
+                body_html=body_html,
+                attachments=[],
+                related_type=(
+                    ContentType.objects.get_for_model(mail.related) if mail.related else None
+                ),
+                related_id=mail.related.pk if mail.related else None,
+                dedupe_key=mail.dedupe_key,
+                next_attempt_at=now,
+            )
+        )
+    return OutgoingMail.objects.bulk_create(rows)
 
 
 def mail_send_on_commit(mail_id: int) -> None:

@@ -27,7 +27,7 @@ from enrollments.models import Enrollment, Participant
 from inquiries.models import Inquiry
 from inquiries.services import inquiry_submit
 from organizations.models import Organization, Proposal
-from outbox.services import alert_practice, mail_queue
+from outbox.services import MergedMail, alert_practice, mail_queue, mail_queue_merged, merge_field
 from surveys import selectors
 from surveys.events import SurveySubmitted
 from surveys.models import (
@@ -90,7 +90,11 @@ def survey_closed(
 
 
 def survey_url(invitation: SurveyInvitation) -> str:
-    return f"{settings.SITE_URL}/surveys/{invitation.token}/"
+    return _survey_address(invitation.token)
+
+
+def _survey_address(token: str) -> str:
+    return f"{settings.SITE_URL}/surveys/{token}/"
 
 
 # --- Sending (the hourly job) ---------------------------------------------------------------
@@ -129,11 +133,11 @@ def _participants_due(*, now: datetime) -> QuerySet[Participant]:
     )
 
 
-def _in_batches(participants: QuerySet[Participant]) -> Iterator[Participant]:
+def _in_batches(participants: QuerySet[Participant]) -> Iterator[list[Participant]]:
     """By id, a batch at a time; each batch leaves out those a concurrent run invited."""
     after = 0
     while batch := list(participants.filter(pk__gt=after)[:DUE_BATCH]):
-        yield from batch
+        yield batch
         after = batch[-1].pk
 
 
@@ -156,7 +160,12 @@ def _invite(
             mail_queue(
                 kind="survey_invitation",
                 to=participant.email,
-                context=_mail_context(invitation, organization),
+                context=_mail_context(
+                    session,
+                    organization,
+                    name=participant.name,
+                    survey_url=survey_url(invitation),
+                ),
                 related=invitation,
                 dedupe_key=f"survey-invitation-{participant.pk}",
                 kick=False,  # one sweep for the run's emails: surveys_send_due
@@ -165,6 +174,54 @@ def _invite(
     except IntegrityError:
         return False  # a concurrent run invited this person a moment ago
     return True
+
+
+def _invite_many(
+    people: list[Participant],
+    template: SurveyTemplate,
+    now: datetime,
+    organization: Organization | None,
+    language: str,
+) -> int:
+    """Invitations for people of one session who share a language, written together and
+    their emails rendered once; should a concurrent run have invited any of them since
+    they were read, everything is undone and each is invited on their own (once)."""
+    session = people[0].enrollment.session
+    try:
+        with transaction.atomic():
+            invitations = SurveyInvitation.objects.bulk_create(
+                SurveyInvitation(
+                    participant=participant,
+                    session=session,
+                    template=template,
+                    token=new_token(),
+                    invited_at=now,
+                )
+                for participant in people
+            )
+            mail_queue_merged(
+                kind="survey_invitation",
+                context=_mail_context(
+                    session,
+                    organization,
+                    name=merge_field("name"),
+                    # On the site's address, so that the HTML part makes it a link.
+                    survey_url=_survey_address(merge_field("token")),
+                ),
+                mails=[
+                    MergedMail(
+                        to=participant.email,
+                        values={"name": participant.name, "token": invitation.token},
+                        related=invitation,
+                        dedupe_key=f"survey-invitation-{participant.pk}",
+                    )
+                    for participant, invitation in zip(people, invitations, strict=True)
+                ],
+                language=language,  # the bookings'
+            )
+    except IntegrityError:
+        return sum(_invite(participant, template, now, organization) for participant in people)
+    return len(invitations)
 
 
 def _remind(invitation_id: int, now: datetime) -> bool:
@@ -184,7 +241,12 @@ def _remind(invitation_id: int, now: datetime) -> bool:
         queued = mail_queue(
             kind="survey_reminder",
             to=invitation.participant.email,
-            context=_mail_context(invitation, organization),
+            context=_mail_context(
+                invitation.session,
+                organization,
+                name=invitation.participant.name,
+                survey_url=survey_url(invitation),
+            ),
             related=invitation,
             dedupe_key=f"survey-reminder-{invitation.pk}",
             kick=False,
@@ -194,18 +256,18 @@ def _remind(invitation_id: int, now: datetime) -> bool:
 
 
 def _mail_context(
-    invitation: SurveyInvitation, organization: Organization | None
+    session: Session, organization: Organization | None, *, name: str, survey_url: str
 ) -> dict[str, Any]:
     return {
-        "participant": invitation.participant,
-        "session": invitation.session,
-        "when": describe_when(invitation.session),
-        "survey_url": survey_url(invitation),
-        "discreet": invitation.session.offering.kind == Offering.Kind.COACHING,
+        "name": name,
+        "session": session,
+        "when": describe_when(session),
+        "survey_url": survey_url,
+        "discreet": session.offering.kind == Offering.Kind.COACHING,
         # Said before anyone answers: the organization gets a summary (DESIGN.md).
         "organization": organization.name if organization else "",
         "minimum": settings.REPORT_MIN_RESPONDENTS,
-        "closes": selectors.survey_closes_at(invitation.session) if organization else None,
+        "closes": selectors.survey_closes_at(session) if organization else None,
     }
 
 
@@ -217,26 +279,34 @@ def _invite_due(now: datetime, deadline: float) -> tuple[int, bool]:
     sessions: dict[int, Session] = {}
     organizations: dict[int, Organization | None] = {}
     closed: set[int] = set()
-    for participant in _in_batches(_participants_due(now=now)):
+    for batch in _in_batches(_participants_due(now=now)):
         if tried and time.monotonic() >= deadline:
             return invited, True
-        session_id = participant.enrollment.session_id
-        if session_id not in sessions:
-            session = Session.objects.select_related("offering").get(pk=session_id)
-            sessions[session_id] = session
-            templates[session_id] = _template_for(session)
-            organizations[session_id] = selectors.organization_of(session)
-            if survey_closed(session, now=now, organization=organizations[session_id]):
-                closed.add(session_id)  # an organization's, closed while the job was off
-        session = participant.enrollment.session = sessions[session_id]
-        template = templates[session.pk]
-        if session.pk in closed:
-            continue
-        if template is None:
-            logger.warning("surveys: no survey template for session %s; nobody invited", session.pk)
-            continue
-        tried += 1
-        invited += _invite(participant, template, now, organizations[session.pk])
+        # By session and language: each group's email is rendered once.
+        together: dict[tuple[int, str], tuple[SurveyTemplate, list[Participant]]] = {}
+        for participant in batch:
+            session_id = participant.enrollment.session_id
+            if session_id not in sessions:
+                session = Session.objects.select_related("offering").get(pk=session_id)
+                sessions[session_id] = session
+                templates[session_id] = _template_for(session)
+                organizations[session_id] = selectors.organization_of(session)
+                if survey_closed(session, now=now, organization=organizations[session_id]):
+                    closed.add(session_id)  # an organization's, closed while the job was off
+            participant.enrollment.session = sessions[session_id]
+            if session_id in closed:
+                continue
+            template = templates[session_id]
+            if template is None:
+                logger.warning(
+                    "surveys: no survey template for session %s; nobody invited", session_id
+                )
+                continue
+            key = (session_id, participant.enrollment.language)
+            together.setdefault(key, (template, []))[1].append(participant)
+        for (session_id, language), (template, people) in together.items():
+            tried += len(people)
+            invited += _invite_many(people, template, now, organizations[session_id], language)
     return invited, False
 
 

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core import mail as django_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from outbox import services as mail
@@ -122,6 +122,53 @@ def test_a_dedupe_key_queues_the_email_once():
         is None
     )
     assert OutgoingMail.objects.count() == 1
+
+
+@pytest.mark.parametrize("name", ["Ada", 'Zoë & Łukasz <b>O\'Brien-"Ng"</b>', "⟦name⟧ itself"])
+def test_an_email_merged_for_many_is_what_each_would_have_had_alone(name):
+    [merged] = mail.mail_queue_merged(
+        kind="note",
+        context={"name": mail.merge_field("name")},
+        mails=[mail.MergedMail(to="ada@example.org", values={"name": name}, dedupe_key="m-1")],
+    )
+    alone = queue_note(to="ada@example.org", context={"name": name})
+
+    assert (merged.subject, merged.body_text, merged.body_html) == (
+        alone.subject,
+        alone.body_text,
+        alone.body_html,
+    )
+    assert merged.status == OutgoingMail.Status.QUEUED
+    assert OutgoingMail.objects.filter(dedupe_key="m-1").exists()
+
+
+def test_a_merge_field_a_template_changes_is_refused():
+    with pytest.raises(ValueError, match="merge field"):
+        mail.mail_queue_merged(
+            kind="note",
+            context={"name": mail.merge_field("name").upper() + "x"},
+            mails=[mail.MergedMail(to="ada@example.org", values={"name": "Ada"})],
+        )
+    assert not OutgoingMail.objects.exists()
+
+
+def test_merged_emails_leave_out_the_erased_and_refuse_a_used_key():
+    queue_note(dedupe_key="m-2")
+    merged = mail.mail_queue_merged(
+        kind="note",
+        context={"name": mail.merge_field("name")},
+        mails=[
+            mail.MergedMail(to="", values={"name": "Erased"}),
+            mail.MergedMail(to="cy@example.org", values={"name": "Cy"}, dedupe_key="m-3"),
+        ],
+    )
+    assert [row.to for row in merged] == ["cy@example.org"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        mail.mail_queue_merged(
+            kind="note",
+            context={"name": mail.merge_field("name")},
+            mails=[mail.MergedMail(to="bea@example.org", values={"name": "Bea"}, dedupe_key="m-2")],
+        )
 
 
 def test_send_delivers_text_html_and_attachments(smtp_sink):

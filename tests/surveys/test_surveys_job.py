@@ -8,6 +8,7 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from enrollments.models import Enrollment
 from outbox.models import OutgoingMail
+from outbox.services import mail_queue
 from outbox.tasks import dispatch_outbox
 from surveys import services as surveys
 from surveys import tasks
@@ -65,11 +66,12 @@ def test_three_runs_invite_each_confirmed_participant_exactly_once():
     )
 
 
-def test_a_run_out_of_time_stops_and_says_people_are_still_due():
+def test_a_run_out_of_time_stops_and_says_people_are_still_due(monkeypatch):
+    monkeypatch.setattr(surveys, "DUE_BATCH", 1)
     session = ended_session()
     people = [participant(session) for _ in range(3)]
 
-    # A budget of nothing: each run invites one person and stops.
+    # A budget of nothing: each run invites one batch (of one person here) and stops.
     runs = [surveys.surveys_send_due(budget_seconds=0) for _ in range(4)]
 
     assert runs == [
@@ -81,6 +83,56 @@ def test_a_run_out_of_time_stops_and_says_people_are_still_due():
     assert sorted(invitation_mails().values_list("to", flat=True)) == sorted(
         person.email for person in people
     )
+
+
+def test_someone_a_concurrent_run_invited_meanwhile_is_invited_once(monkeypatch):
+    session = ended_session()
+    people = [participant(session) for _ in range(4)]
+    read = surveys._in_batches
+
+    def raced(participants):
+        for batch in read(participants):
+            # Another run invites the first of them between this run's read and its write.
+            surveys._invite(batch[0], default_survey_template(), timezone.now(), None)
+            yield batch
+
+    monkeypatch.setattr(surveys, "_in_batches", raced)
+
+    assert surveys.surveys_send_due().invited == 3
+
+    assert sorted(SurveyInvitation.objects.values_list("participant_id", flat=True)) == sorted(
+        person.pk for person in people
+    )
+    assert sorted(invitation_mails().values_list("to", flat=True)) == sorted(
+        person.email for person in people
+    )
+
+
+def test_an_invitation_written_with_others_reads_as_one_written_alone():
+    session = ended_session()
+    person = participant(session, name="Zoë & Łukasz <O'Brien>")
+    participant(session)
+
+    surveys.surveys_send_due()
+
+    invitation = SurveyInvitation.objects.get(participant=person)
+    merged = invitation_mails().get(to=person.email)
+    alone = mail_queue(
+        kind="survey_invitation",
+        to=person.email,
+        context=surveys._mail_context(
+            session, None, name=person.name, survey_url=surveys.survey_url(invitation)
+        ),
+        kick=False,
+    )
+    assert alone is not None
+    assert (merged.subject, merged.body_text, merged.body_html) == (
+        alone.subject,
+        alone.body_text,
+        alone.body_html,
+    )
+    assert f'<a href="{surveys.survey_url(invitation)}">' in merged.body_html
+    assert "Zoë &amp; Łukasz &lt;O&#x27;Brien&gt;" in merged.body_html
 
 
 def test_people_are_read_in_batches_and_nobody_is_skipped(monkeypatch):
@@ -110,7 +162,8 @@ def test_reminders_keep_to_the_budget_too():
 def test_the_job_queues_itself_again_until_a_big_session_is_done(
     monkeypatch, eager_tasks, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(tasks, "SWEEP_BUDGET_SECONDS", 0)  # one invitation per run
+    monkeypatch.setattr(tasks, "SWEEP_BUDGET_SECONDS", 0)  # one batch per run,
+    monkeypatch.setattr(surveys, "DUE_BATCH", 1)  # of one invitation
     session = ended_session()
     people = [participant(session) for _ in range(3)]
 
