@@ -543,14 +543,14 @@ def survey_fanout(bench: Bench, sink: mail_sink.CountingSink, worker: processes.
         # still invited once.
         app.send_task("enrollments.send_followup_surveys")
         app.send_task("enrollments.send_followup_surveys")
-        wait_until(lambda: sink.received("survey-") >= 100, 600, "survey emails started")
-        paid_in = _payment_during_fanout(bench, waiting_payment)
         wait_until(
             lambda: SurveyInvitation.objects.filter(session=session).count() >= SURVEY_PEOPLE,
             900,
             "survey invitations queued",
         )
         invited = time.monotonic() - started
+        wait_until(lambda: sink.received("survey-") >= 100, 600, "survey emails started")
+        paid_in = _payment_during_fanout(bench, waiting_payment)
         wait_until(lambda: sink.received("survey-") >= SURVEY_PEOPLE, 1800, "survey emails sent")
         elapsed = time.monotonic() - started
     invitations = SurveyInvitation.objects.filter(session=session).count()

@@ -275,11 +275,7 @@ class SurveyInvitationAdmin(PersonalDataAdmin):
                 "results": results,
                 "reads_free_text": may_read_free_text(request),
                 "free_text_shown": selectors.FREE_TEXT_SHOWN,
-                "sessions": []
-                if session
-                else selectors.survey_sessions(offering=offering, facilitator=facilitator)[
-                    :RESULTS_SESSIONS_SHOWN
-                ],
+                "sessions": selectors.survey_sessions(tallies, most=RESULTS_SESSIONS_SHOWN),
                 "months": months,
                 "month_chart": bar_chart(
                     "Average rating by month",

@@ -9,8 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
@@ -353,36 +352,33 @@ def results_by_facilitator(tallies: list[SessionTally]) -> list[ResultsRow]:
     )
 
 
-def survey_sessions(
-    *, offering: Offering | None = None, facilitator: Facilitator | None = None
-) -> QuerySet[Session]:
-    """Sessions that sent invitations, newest first, each with its own counts and average."""
-    sessions = Session.objects.filter(
-        Exists(SurveyInvitation.objects.filter(session=OuterRef("pk")))
+@dataclass(frozen=True)
+class SessionResults:
+    """A session in the practice's results, with its own counts."""
+
+    session: Session
+    invited: int
+    answered: int
+    average_overall: Decimal | None
+
+
+def survey_sessions(tallies: list[SessionTally], most: int = 50) -> list[SessionResults]:
+    """The newest `most` sessions that sent invitations, each with its own counts (read
+    from its tally: one query for the sessions themselves)."""
+    newest = sorted(tallies, key=lambda tally: (tally.starts_at, tally.session_id), reverse=True)
+    newest = newest[:most]
+    sessions = Session.objects.select_related("offering").in_bulk(
+        [tally.session_id for tally in newest]
     )
-    if offering is not None:
-        sessions = sessions.filter(offering=offering)
-    if facilitator is not None:
-        sessions = sessions.filter(offering__facilitators=facilitator)
-    invitations = (
-        SurveyInvitation.objects.filter(session=OuterRef("pk")).order_by().values("session")
-    )
-    return (
-        sessions.select_related("offering")
-        .annotate(
-            invited=Subquery(invitations.annotate(n=Count("id")).values("n")),
-            answered=Coalesce(
-                Subquery(
-                    invitations.filter(submitted_at__isnull=False)
-                    .annotate(n=Count("id"))
-                    .values("n")
-                ),
-                0,
-            ),
-            average_overall=Subquery(invitations.annotate(a=Avg("overall")).values("a")),
+    return [
+        SessionResults(
+            session=sessions[tally.session_id],
+            invited=tally.counts["invited"],
+            answered=tally.counts["answered"],
+            average_overall=_ratings_of(tally.counts, SurveyQuestion.OVERALL).average,
         )
-        .order_by("-starts_at", "-id")
-    )
+        for tally in newest
+    ]
 
 
 # --- Organization reports -------------------------------------------------------------------

@@ -151,9 +151,10 @@ def test_sessions_are_listed_with_their_own_counts():
     not_answered(quiet)
     past_session(offering=busy.offering)  # invited nobody: not listed
 
-    rows = {s.pk: s for s in selectors.survey_sessions(offering=busy.offering)}
+    tallies = selectors.session_tallies(selectors.survey_invitations(offering=busy.offering))
+    rows = {row.session.pk: row for row in selectors.survey_sessions(tallies)}
 
     assert set(rows) == {busy.pk, quiet.pk}
-    assert (rows[busy.pk].invited, rows[busy.pk].answered) == (3, 2)  # type: ignore[attr-defined]
-    assert float(rows[busy.pk].average_overall) == 3.5  # type: ignore[attr-defined]
-    assert rows[quiet.pk].average_overall is None  # type: ignore[attr-defined]
+    assert (rows[busy.pk].invited, rows[busy.pk].answered) == (3, 2)
+    assert rows[busy.pk].average_overall == Decimal("3.5")
+    assert rows[quiet.pk].average_overall is None
