@@ -7,9 +7,10 @@ accepting it and the row being marked sent.
 
 import base64
 import logging
+import re
 import smtplib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -176,7 +177,7 @@ def merge_field(name: str) -> str:
 @dataclass(frozen=True)
 class MergedMail:
     to: str
-    values: Mapping[str, str]  # each merge field's value for this recipient
+    values: Mapping[str, str]  # every merge field's value for this recipient
     related: models.Model | None = None
     dedupe_key: str | None = None
 
@@ -201,17 +202,18 @@ def mail_queue_merged(
             part = part.replace(merge_field(name), "")
         if _MERGE_OPEN in part or _MERGE_CLOSE in part:
             raise ValueError(f"emails/{kind}: a merge field was changed by its template.")
+    # One pass over each part: a value that itself looks like a placeholder stays as it is.
+    placeholder = re.compile("|".join(re.escape(merge_field(name)) for name in sorted(fields)))
+    subject_of, text_of, html_of = rendered
     now = timezone.now()
     rows = []
     for mail in mails:
         if not mail.to:
             continue
-        subject, body_text, body_html = rendered
-        for name, value in mail.values.items():
-            field = merge_field(name)
-            subject = subject.replace(field, " ".join(value.split()))
-            body_text = body_text.replace(field, value)
-            body_html = body_html.replace(field, escape(value))
+        by_field = {merge_field(name): value for name, value in mail.values.items()}
+        subject = _merged(placeholder, subject_of, by_field, lambda value: " ".join(value.split()))
+        body_text = _merged(placeholder, text_of, by_field, str)
+        body_html = _merged(placeholder, html_of, by_field, escape)
         rows.append(
             OutgoingMail(
                 kind=kind,
@@ -229,6 +231,15 @@ def mail_queue_merged(
             )
         )
     return OutgoingMail.objects.bulk_create(rows)
+
+
+def _merged(
+    placeholder: re.Pattern[str],
+    part: str,
+    by_field: Mapping[str, str],
+    shown: Callable[[str], str],
+) -> str:
+    return placeholder.sub(lambda found: shown(by_field[found.group(0)]), part)
 
 
 def mail_send_on_commit(mail_id: int) -> None:

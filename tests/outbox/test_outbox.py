@@ -152,6 +152,21 @@ def test_a_merge_field_a_template_changes_is_refused():
     assert not OutgoingMail.objects.exists()
 
 
+def test_a_value_that_looks_like_another_field_is_left_as_it_is():
+    [row] = mail.mail_queue_merged(
+        kind="note",
+        context={"name": mail.merge_field("name") + " " + mail.merge_field("other")},
+        mails=[
+            mail.MergedMail(
+                to="ada@example.org", values={"name": "⟦other⟧", "other": "secret-token"}
+            )
+        ],
+    )
+
+    assert "Dear ⟦other⟧ secret-token," in row.body_text
+    assert row.body_text.count("secret-token") == 1
+
+
 def test_merged_emails_leave_out_the_erased_and_refuse_a_used_key():
     queue_note(dedupe_key="m-2")
     merged = mail.mail_queue_merged(
