@@ -141,41 +141,6 @@ def _in_batches(participants: QuerySet[Participant]) -> Iterator[list[Participan
         after = batch[-1].pk
 
 
-def _invite(
-    participant: Participant,
-    template: SurveyTemplate,
-    now: datetime,
-    organization: Organization | None,
-) -> bool:
-    session = participant.enrollment.session
-    try:
-        with transaction.atomic():
-            invitation = SurveyInvitation.objects.create(
-                participant=participant,
-                session=session,
-                template=template,
-                token=new_token(),
-                invited_at=now,
-            )
-            mail_queue(
-                kind="survey_invitation",
-                to=participant.email,
-                context=_mail_context(
-                    session,
-                    organization,
-                    name=participant.name,
-                    survey_url=survey_url(invitation),
-                ),
-                related=invitation,
-                dedupe_key=f"survey-invitation-{participant.pk}",
-                kick=False,  # one sweep for the run's emails: surveys_send_due
-                language=participant.enrollment.language,  # the booking's
-            )
-    except IntegrityError:
-        return False  # a concurrent run invited this person a moment ago
-    return True
-
-
 def _invite_many(
     people: list[Participant],
     template: SurveyTemplate,
@@ -185,7 +150,8 @@ def _invite_many(
 ) -> int:
     """Invitations for people of one session who share a language, written together and
     their emails rendered once; should a concurrent run have invited any of them since
-    they were read, everything is undone and each is invited on their own (once)."""
+    they were read, everything is undone and each is invited on their own (once).
+    Returns how many this run invited."""
     session = people[0].enrollment.session
     try:
         with transaction.atomic():
@@ -220,7 +186,12 @@ def _invite_many(
                 language=language,  # the bookings'
             )
     except IntegrityError:
-        return sum(_invite(participant, template, now, organization) for participant in people)
+        if len(people) == 1:
+            return 0  # a concurrent run invited this person a moment ago
+        return sum(
+            _invite_many([participant], template, now, organization, language)
+            for participant in people
+        )
     return len(invitations)
 
 

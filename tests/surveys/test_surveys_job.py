@@ -93,7 +93,9 @@ def test_someone_a_concurrent_run_invited_meanwhile_is_invited_once(monkeypatch)
     def raced(participants):
         for batch in read(participants):
             # Another run invites the first of them between this run's read and its write.
-            surveys._invite(batch[0], default_survey_template(), timezone.now(), None)
+            first = batch[0]
+            language = first.enrollment.language
+            surveys._invite_many([first], default_survey_template(), timezone.now(), None, language)
             yield batch
 
     monkeypatch.setattr(surveys, "_in_batches", raced)
