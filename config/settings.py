@@ -535,6 +535,9 @@ LOGGING = {
     "loggers": {
         # runserver's own access lines print raw paths, secret links included; ours don't.
         "django.server": {"level": "WARNING"},
+        # fontTools (fpdf2's font subsetting) logs some forty lines a PDF at INFO (tables
+        # pruned, glyph names): noise in the worker's log, and a twentieth of a PDF's time.
+        "fontTools": {"level": "WARNING"},
     },
 }
 
