@@ -131,65 +131,48 @@ def certificate_issue(
     *, participant_id: int, now: datetime | None = None, kick: bool = True
 ) -> Certificate | None:
     """The participant's certificate, once: None if they have one or are no longer due."""
-    return _issue(now or timezone.now(), kick=kick, participant_id=participant_id)[1]
+    now = now or timezone.now()
+    try:
+        return _issue(participant_id, now, kick=kick)
+    except IntegrityError:
+        return None  # a run beside this one issued it first (one valid certificate each)
 
 
-def _issue(
-    now: datetime, *, kick: bool, participant_id: int | None = None, after: int = 0
-) -> tuple[int | None, Certificate | None]:
-    """Issues to the participant named, or to the first one due after `after` that no other
-    run holds; returns whom it took (None: no one) and their certificate (None: a run beside
-    this one issued it first)."""
-    due = (
-        due_participants(now=now)
-        .select_for_update(of=("self",), skip_locked=True)
-        .select_related("enrollment__session__offering")
-    )
+def _issue(participant_id: int, now: datetime, *, kick: bool) -> Certificate | None:
     with transaction.atomic():
-        if participant_id is not None:
-            participant = due.filter(pk=participant_id).first()
-        else:
-            participant = due.filter(pk__gt=after).first()
+        participant = (
+            due_participants(now=now)
+            .select_for_update(of=("self",), skip_locked=True)
+            .select_related("enrollment__session__offering")
+            .filter(pk=participant_id)
+            .first()
+        )
         if participant is None:
-            return None, None
+            return None
         certificate = _snapshot(participant, now=now)
-        try:
-            with transaction.atomic():
-                certificate.save()
-        except IntegrityError:
-            # A run beside this one issued it first: we read the participant as due just
-            # before its certificate was committed (one valid certificate each).
-            return participant.pk, None
+        certificate.save()
         _send(certificate, kick=kick)
         events.publish(CertificateIssued(certificate_id=certificate.pk))
     logger.info("certificate %s issued", certificate.pk)
-    return participant.pk, certificate
+    return certificate
 
 
 def certificates_issue_due(
     *, now: datetime | None = None, budget_seconds: float | None = None
 ) -> tuple[int, bool]:
     """Issue every certificate due, one transaction each; returns how many, and whether the
-    time budget ran out before all were (the caller runs again soon).
-
-    Each turn takes the next participant due that no other run holds (SKIP LOCKED), going
-    forward by id, so a run that meets another (the hourly one and one queued again after
-    its budget ran out) shares the work rather than waiting on its rows. Their emails wait
-    in the outbox for one sweep a run, queued at the end, rather than a task each."""
+    time budget ran out before all were (the caller runs again soon). Their emails wait in
+    the outbox for one sweep, queued at the end, rather than a task each."""
     now = now or timezone.now()
     started = time.monotonic()
     issued = 0
-    after = 0
-    while True:
+    unfinished = False
+    for participant_id in due_participants(now=now).values_list("pk", flat=True).iterator():
         if budget_seconds is not None and time.monotonic() - started > budget_seconds:
             unfinished = True
             break
-        claimed, certificate = _issue(now, kick=False, after=after)
-        if claimed is None:
-            unfinished = False  # none left that another run does not hold
-            break
-        after = claimed
-        issued += certificate is not None
+        if certificate_issue(participant_id=participant_id, now=now, kick=False):
+            issued += 1
     if issued:
         # Should this kick be lost, the minute sweep sends them.
         enqueue_on_commit("enrollments.dispatch_outbox")
