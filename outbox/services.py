@@ -203,7 +203,12 @@ def mail_queue_merged(
         if _MERGE_OPEN in part or _MERGE_CLOSE in part:
             raise ValueError(f"emails/{kind}: a merge field was changed by its template.")
     # One pass over each part: a value that itself looks like a placeholder stays as it is.
-    placeholder = re.compile("|".join(re.escape(merge_field(name)) for name in sorted(fields)))
+    # Without fields there is nothing to put in (an empty pattern would match everywhere).
+    placeholder = (
+        re.compile("|".join(re.escape(merge_field(name)) for name in sorted(fields)))
+        if fields
+        else None
+    )
     subject_of, text_of, html_of = rendered
     now = timezone.now()
     rows = []
@@ -234,12 +239,16 @@ def mail_queue_merged(
 
 
 def _merged(
-    placeholder: re.Pattern[str],
+    placeholder: re.Pattern[str] | None,
     part: str,
     by_field: Mapping[str, str],
     shown: Callable[[str], str],
 ) -> str:
-    return placeholder.sub(lambda found: shown(by_field[found.group(0)]), part)
+    """`part` with each field's value put in (as a template puts in a variable it lacks,
+    a field this recipient has no value for is left empty)."""
+    if placeholder is None:
+        return part
+    return placeholder.sub(lambda found: shown(by_field.get(found.group(0), "")), part)
 
 
 def mail_send_on_commit(mail_id: int) -> None:

@@ -167,6 +167,31 @@ def test_a_value_that_looks_like_another_field_is_left_as_it_is():
     assert row.body_text.count("secret-token") == 1
 
 
+def test_an_email_merged_without_merge_fields_is_sent_as_rendered():
+    [row] = mail.mail_queue_merged(
+        kind="note",
+        context={"name": "Ada"},
+        mails=[mail.MergedMail(to="ada@example.org", values={})],
+    )
+
+    assert row.body_text == queue_note(to="ada@example.org", context={"name": "Ada"}).body_text
+
+
+def test_a_merged_email_without_a_value_for_a_field_has_it_empty():
+    with_name, without = mail.mail_queue_merged(
+        kind="note",
+        context={"name": mail.merge_field("name")},
+        mails=[
+            mail.MergedMail(to="ada@example.org", values={"name": "Ada"}),
+            mail.MergedMail(to="bo@example.org", values={}),
+        ],
+    )
+
+    assert "Dear Ada," in with_name.body_text
+    assert "Dear ," in without.body_text
+    assert "⟦" not in without.body_text + without.body_html + without.subject
+
+
 def test_merged_emails_leave_out_the_erased_and_refuse_a_used_key():
     queue_note(dedupe_key="m-2")
     merged = mail.mail_queue_merged(
