@@ -50,6 +50,8 @@ SURVEY_PEOPLE = int(os.environ.get("BENCH_SURVEY_PEOPLE", "10000"))
 OUTGOING_EVENTS = 10_000
 OUTGOING_ENDPOINTS = 3
 OUTGOING_PER_SECOND = 200
+HOLDS_PER_SECOND = 100  # over every round of the rush (issue 19)
+UNCACHED_RATIO = 0.35  # of the constant endpoint, for an answer built afresh
 CERTIFICATES = 1000
 CERTIFICATES_WITHIN = 60.0  # seconds
 RESULT_ANSWERS = 100_000
@@ -215,8 +217,8 @@ def catalog(bench: Bench, *, cached: bool) -> None:
         bench.check(
             f"{name}: conditional GET", result.statuses.keys() == {304}, str(dict(result.statuses))
         )
+    worst = min(ratios, key=lambda row: row.ratio or 0)
     if cached:
-        worst = min(ratios, key=lambda row: row.ratio or 0)
         bench.targets.insert(
             0,
             (
@@ -224,6 +226,14 @@ def catalog(bench: Bench, *, cached: bool) -> None:
                 (worst.ratio or 0) >= 0.8,
                 f"lowest: {worst.result.name} at {worst.ratio or 0:.2f}",
             ),
+        )
+    else:
+        bench.targets.append(
+            (
+                f"catalog not cached ≥ {UNCACHED_RATIO:.0%} of the constant endpoint",
+                (worst.ratio or 0) >= UNCACHED_RATIO,
+                ", ".join(f"{row.result.name} at {row.ratio or 0:.2f}" for row in ratios),
+            )
         )
 
 
@@ -307,6 +317,14 @@ def enrollment_rush(bench: Bench) -> None:
             (bench.rows[-1].ratio or 0) >= 0.5,
             f"{rush_total.per_second:.0f} vs {insert_total.per_second:.0f} req/s "
             f"= {bench.rows[-1].ratio:.2f}",
+        )
+    )
+    bench.targets.append(
+        (
+            f"holds in a rush ≥ {HOLDS_PER_SECOND} a second, each with a PaymentIntent",
+            holds / rush_total.elapsed >= HOLDS_PER_SECOND,
+            f"{holds / rush_total.elapsed:.1f} holds/s over {holds} holds "
+            f"({len(rush_total.latencies)} requests in {rush_total.elapsed:.1f} s)",
         )
     )
     bench.targets.append(("zero oversell", oversold == 0, f"{oversold} oversold"))

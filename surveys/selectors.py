@@ -158,6 +158,16 @@ def nps_score(*, promoters: int, detractors: int, responses: int) -> int | None:
 
 # The results page shows the newest written answers; the CSV export has them all.
 FREE_TEXT_SHOWN = 100
+# What names a session and its offering in the results (Session.__str__, Offering.__str__):
+# a hundred written answers read whole would be a hundred invitations, sessions and
+# offerings, every column parsed, for a line each.
+SESSION_NAMED = ("title", "starts_at", "timezone", "offering__title")
+FREE_TEXT_READ = (
+    "question_text",
+    "text",
+    "invitation__submitted_at",
+    *(f"invitation__session__{name}" for name in SESSION_NAMED),
+)
 RATINGS = (SurveyQuestion.OVERALL, SurveyQuestion.FELT_HEARD)
 STARS = range(1, 6)
 
@@ -201,21 +211,28 @@ class SessionTally:
 
 
 def session_tallies(invitations: QuerySet[SurveyInvitation]) -> list[SessionTally]:
-    """What each session's invitations count, in one query: months, offerings and
+    """What each session's invitations count, in two queries: months, offerings and
     facilitators are sums of these, whatever the number of answers."""
-    rows = (
-        invitations.values("session_id", "session__starts_at", "session__offering_id")
-        .annotate(**_tallies())
-        .order_by()
-    )
+    # Counted by session alone, then the sessions read: grouping the invitations joined to
+    # their sessions took half as long again at 20,000 people (EXPLAIN ANALYZE).
+    rows = [
+        dict[str, Any](row)
+        for row in invitations.values("session_id").annotate(**_tallies()).order_by()
+    ]
+    sessions = {
+        pk: (starts_at, offering_id)
+        for pk, starts_at, offering_id in Session.objects.filter(
+            pk__in=[row["session_id"] for row in rows]
+        ).values_list("pk", "starts_at", "offering_id")
+    }
     return [
         SessionTally(
-            session_id=row.pop("session_id"),
-            starts_at=row.pop("session__starts_at"),
-            offering_id=row.pop("session__offering_id"),
+            session_id=(session_id := row.pop("session_id")),
+            starts_at=sessions[session_id][0],
+            offering_id=sessions[session_id][1],
             counts=row,  # what is left: the tallies
         )
-        for row in (dict[str, Any](row) for row in rows)
+        for row in rows
     ]
 
 
@@ -250,6 +267,7 @@ def survey_results(
             invitation__in=invitations, type=SurveyQuestion.Type.FREE_TEXT
         )
         .select_related("invitation__session__offering")
+        .only(*FREE_TEXT_READ)
         .order_by("-invitation__submitted_at", "id")[:FREE_TEXT_SHOWN]
     ]
     invited, answered = tally["invited"], tally["answered"]
@@ -367,8 +385,10 @@ def survey_sessions(tallies: list[SessionTally], most: int = 50) -> list[Session
     from its tally: one query for the sessions themselves)."""
     newest = sorted(tallies, key=lambda tally: (tally.starts_at, tally.session_id), reverse=True)
     newest = newest[:most]
-    sessions = Session.objects.select_related("offering").in_bulk(
-        [tally.session_id for tally in newest]
+    sessions = (
+        Session.objects.select_related("offering")
+        .only(*SESSION_NAMED)
+        .in_bulk([tally.session_id for tally in newest])
     )
     return [
         SessionResults(
