@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.db.models import (
+    Expression,
     F,
     IntegerField,
     Min,
@@ -25,20 +26,23 @@ from workshops.models import Session
 from workshops.selectors import listed_sessions
 
 
-def _holding(now: datetime) -> Q:
+def _holding(now: datetime | Expression) -> Q:
     """Seats held (pending payment or offered) whose hold has not lapsed."""
     return Q(status__in=Enrollment.HOLDING, hold_expires_at__gt=now)
 
 
-def seats_taken(*, now: datetime | None = None) -> Coalesce:
+def seats_taken(*, now: datetime | Expression | None = None) -> Coalesce:
     """Seats confirmed, plus seats held (pending payment or offered) whose hold has not lapsed.
 
     The one place seats are counted: the catalog, the admin and the capacity check under
-    the session's row lock all use it.
+    the session's row lock all use it. `now` may be an expression (the catalog's prepared
+    reads give a `config.prepared.Param`).
     """
     taken = (
         Enrollment.objects.filter(session=OuterRef("pk"))
-        .filter(Q(status=Enrollment.Status.CONFIRMED) | _holding(now or timezone.now()))
+        .filter(
+            Q(status=Enrollment.Status.CONFIRMED) | _holding(timezone.now() if now is None else now)
+        )
         .order_by()
         .values("session")
         .annotate(total=Sum("seats"))
@@ -68,7 +72,7 @@ def next_hold_lapse(session_id: int, *, now: datetime) -> datetime | None:
 
 
 def sessions_with_seats(
-    queryset: QuerySet[Session] | None = None, *, now: datetime | None = None
+    queryset: QuerySet[Session] | None = None, *, now: datetime | Expression | None = None
 ) -> QuerySet[Session]:
     """Sessions annotated with `seats_taken` and `seats_left`."""
     sessions = Session.objects.all() if queryset is None else queryset

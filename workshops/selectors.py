@@ -7,7 +7,7 @@ any of these session querysets with them.
 from datetime import datetime
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Expression, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from workshops.models import Facilitator, Offering, Session
@@ -40,7 +40,7 @@ def sessions_for_staff(user: Any, sessions: QuerySet[Session] | None = None) -> 
     return sessions.filter(offering__facilitators__user_id=user.pk).distinct()
 
 
-def _upcoming(sessions: QuerySet[Session], now: datetime) -> QuerySet[Session]:
+def _upcoming(sessions: QuerySet[Session], now: datetime | Expression) -> QuerySet[Session]:
     return sessions.filter(is_public=True, status=Session.Status.SCHEDULED, starts_at__gt=now)
 
 
@@ -61,15 +61,20 @@ def upcoming_public_sessions(
     return _upcoming(public_sessions() if sessions is None else sessions, now or timezone.now())
 
 
-def published_offerings(*, now: datetime | None = None) -> QuerySet[Offering]:
-    now = now or timezone.now()
+def published_offerings(*, now: datetime | Expression | None = None) -> QuerySet[Offering]:
+    """Published offerings with when each next starts, their topics in `listed_topics` and
+    their facilitators in `listed_facilitators`."""
+    now = timezone.now() if now is None else now
     next_start = _upcoming(Session.objects.filter(offering=OuterRef("pk")), now).order_by(
         "starts_at"
     )
     return (
         Offering.objects.filter(is_published=True)
         .annotate(next_session_starts_at=Subquery(next_start.values("starts_at")[:1]))
-        .prefetch_related("topics", "facilitators")
+        .prefetch_related(
+            Prefetch("topics", to_attr="listed_topics"),
+            Prefetch("facilitators", to_attr="listed_facilitators"),
+        )
     )
 
 

@@ -1,5 +1,6 @@
 """Output serializers of the catalog. Nothing here writes; a meeting link is never shown."""
 
+import copy
 from typing import Any
 
 from django.utils import timezone
@@ -18,19 +19,33 @@ class MoneyField(serializers.CharField):
     """An amount already formatted by `config.money.format_amount`."""
 
 
-class TopicOutput(serializers.ModelSerializer[Topic]):
+class FieldsBuiltOnce:
+    """A ModelSerializer builds its fields from the model for every instance it is made
+    for: 1.4 ms of a session's 4.7 ms answer (cProfile). They are the same each time, so
+    each class builds them once and every instance gets its own copy to bind."""
+
+    _built: dict[str, serializers.Field[Any, Any, Any, Any]]
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        cls = type(self)
+        if "_built" not in cls.__dict__:
+            cls._built = super().get_fields()  # type: ignore[misc]
+        return copy.deepcopy(cls._built)
+
+
+class TopicOutput(FieldsBuiltOnce, serializers.ModelSerializer[Topic]):
     class Meta:
         model = Topic
         fields = ["slug", "name"]
 
 
-class FacilitatorOutput(serializers.ModelSerializer[Facilitator]):
+class FacilitatorOutput(FieldsBuiltOnce, serializers.ModelSerializer[Facilitator]):
     class Meta:
         model = Facilitator
         fields = ["name", "credentials", "bio"]
 
 
-class SessionOutput(serializers.ModelSerializer[Session]):
+class SessionOutput(FieldsBuiltOnce, serializers.ModelSerializer[Session]):
     offering: serializers.SlugRelatedField[Offering] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
@@ -77,10 +92,10 @@ class SessionOutput(serializers.ModelSerializer[Session]):
         )
 
 
-class OfferingListOutput(serializers.ModelSerializer[Offering]):
+class OfferingListOutput(FieldsBuiltOnce, serializers.ModelSerializer[Offering]):
     price = serializers.SerializerMethodField()
-    topics = TopicOutput(many=True)
-    facilitators = FacilitatorOutput(many=True)
+    topics = TopicOutput(many=True, source="listed_topics")
+    facilitators = FacilitatorOutput(many=True, source="listed_facilitators")
     next_session_starts_at = serializers.DateTimeField(allow_null=True)
 
     class Meta:

@@ -1,11 +1,24 @@
+import json
 from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
+import time_machine
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
-from tests.factories import FacilitatorFactory, OfferingFactory, SessionFactory, TopicFactory
+from enrollments.models import Enrollment
+from enrollments.selectors import sessions_with_seats
+from tests.factories import (
+    EnrollmentFactory,
+    FacilitatorFactory,
+    OfferingFactory,
+    SessionFactory,
+    TopicFactory,
+)
 from workshops.models import Offering, Session
+from workshops.selectors import public_sessions
+from workshops.serializers import SessionOutput
 
 pytestmark = pytest.mark.django_db
 
@@ -218,11 +231,123 @@ def test_offerings_list_query_count_does_not_grow_with_the_catalog(
 ):
     _catalog(size)
 
-    # count, page, topics, facilitators
-    with django_assert_num_queries(4):
+    # one prepared statement: the offerings with their topics and facilitators
+    with django_assert_num_queries(1):
         response = api.get("/api/v1/offerings/?page_size=100")
 
     assert response.json()["count"] == size
+    assert all(len(item["topics"]) == 3 for item in response.json()["results"])
+
+
+@pytest.mark.parametrize("size", [5, 50])
+def test_a_filtered_offerings_list_query_count_does_not_grow_with_the_catalog(
+    api, django_assert_num_queries, size
+):
+    _catalog(size)
+
+    # count, page, topics, facilitators
+    with django_assert_num_queries(4):
+        response = api.get("/api/v1/offerings/?page_size=100&kind=workshop")
+
+    assert response.json()["count"] == size
+
+
+def _varied_catalog() -> list[Session]:
+    """Offerings and sessions in every state the catalog's answers show."""
+    now = timezone.now()
+    topics = [TopicFactory.create(name=name) for name in ("Zorg", "Ärger", "Burn-out", "empathy")]
+    people = [FacilitatorFactory.create(name=name) for name in ("Łucja Nowak", "Ann Berg")]
+    rich = OfferingFactory.create(
+        title="Álvaro's Ω workshop", title_nl="Werkplaats", topics=topics, facilitators=people
+    )
+    OfferingFactory.create(title="Nothing planned", topics=[], facilitators=[])
+    OfferingFactory.create(title="Unseen", is_published=False)
+    full = SessionFactory.create(offering=rich, capacity=2, waitlist_enabled=True)
+    EnrollmentFactory.create(session=full, seats=2)
+    held = SessionFactory.create(offering=rich, capacity=5, price_override_cents=1250)
+    EnrollmentFactory.create(session=held, status=Enrollment.Status.PENDING_PAYMENT)
+    EnrollmentFactory.create(
+        session=held,
+        status=Enrollment.Status.PENDING_PAYMENT,
+        hold_expires_at=now - timedelta(minutes=1),  # lapsed: the seat is free again
+    )
+    closed = SessionFactory.create(
+        offering=rich, title="Evening group", enrollment_closes_at=now + timedelta(minutes=5)
+    )
+    closed.enrollment_closes_at = now - timedelta(minutes=1)
+    Session.objects.filter(pk=closed.pk).update(enrollment_closes_at=closed.enrollment_closes_at)
+    return [full, held, closed]
+
+
+def test_the_unfiltered_list_answers_as_the_filtered_one_does(api, settings):
+    settings.CATALOG_CACHE_SECONDS = 0
+    _varied_catalog()
+
+    prepared = api.get("/api/v1/offerings/").json()
+    by_orm = api.get("/api/v1/offerings/?search=").json()  # an empty filter: the ORM's read
+
+    assert prepared == by_orm
+    assert prepared["count"] == 2
+    rich = next(item for item in prepared["results"] if item["topics"])
+    assert [topic["name"] for topic in rich["topics"]] == ["Burn-out", "Zorg", "empathy", "Ärger"]
+    assert [person["name"] for person in rich["facilitators"]] == ["Ann Berg", "Łucja Nowak"]
+
+
+def test_pages_of_the_unfiltered_list_are_those_of_the_filtered_one(api, settings):
+    settings.CATALOG_CACHE_SECONDS = 0
+    OfferingFactory.create_batch(5)
+
+    for page in (1, 2, 3):
+        prepared = api.get(f"/api/v1/offerings/?page_size=2&page={page}").json()
+        by_orm = api.get(f"/api/v1/offerings/?page_size=2&page={page}&search=").json()
+        assert prepared["results"] == by_orm["results"]
+        assert prepared["count"] == by_orm["count"] == 5
+        assert (prepared["next"] is None) == (by_orm["next"] is None) == (page == 3)
+    beyond = api.get("/api/v1/offerings/?page=4&page_size=2")
+    assert beyond.status_code == HTTPStatus.NOT_FOUND
+
+
+def test_a_catalog_beyond_what_is_read_whole_is_read_page_by_page(
+    api, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr("workshops.apis.LISTED_AT_MOST", 3)
+    OfferingFactory.create_batch(5)
+
+    with django_assert_num_queries(5):  # the prepared read, then count, page and prefetches
+        response = api.get("/api/v1/offerings/")
+
+    assert response.json()["count"] == 5
+
+
+def test_a_session_answers_as_the_orm_reads_it(api, settings, django_assert_num_queries):
+    settings.CATALOG_CACHE_SECONDS = 0
+    sessions = _varied_catalog()
+
+    for session in sessions:
+        with django_assert_num_queries(1):
+            body = api.get(f"/api/v1/sessions/{session.pk}/").json()
+        read = sessions_with_seats(public_sessions()).get(pk=session.pk)
+        assert body == json.loads(JSONRenderer().render(SessionOutput(read).data))
+    full, held, closed = (api.get(f"/api/v1/sessions/{s.pk}/").json() for s in sessions)
+    assert (full["seats_left"], full["enrollment_open"], full["waitlist_open"]) == (0, False, True)
+    assert (held["seats_left"], held["price"]) == (4, "12.50")
+    assert (closed["title"], closed["enrollment_open"]) == ("Evening group", False)
+
+
+def test_a_hold_that_lapses_frees_its_seat_in_the_next_answer(api, settings):
+    settings.CATALOG_CACHE_SECONDS = 0  # each answer read afresh, with the time it is read at
+    session = SessionFactory.create(capacity=3)
+    EnrollmentFactory.create(session=session, status=Enrollment.Status.PENDING_PAYMENT)
+    assert api.get(f"/api/v1/sessions/{session.pk}/").json()["seats_left"] == 2
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        assert api.get(f"/api/v1/sessions/{session.pk}/").json()["seats_left"] == 3
+
+
+def test_a_session_id_beyond_any_row_is_not_found(api):
+    response = api.get("/api/v1/sessions/99999999999999999999/")
+
+    assert response.status_code == HTTPStatus.NOT_FOUND
 
 
 @pytest.mark.parametrize("size", [5, 50])
