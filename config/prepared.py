@@ -57,7 +57,7 @@ class PreparedRead:
 
     `build` makes the queryset, with `Param`s for what `rows(**values)` is given."""
 
-    def __init__(self, build: Callable[[], QuerySet[Any, dict[str, Any]]]) -> None:
+    def __init__(self, build: Callable[[], QuerySet[Any, Any]]) -> None:
         self._build = build
         self._compiled: dict[str, _Compiled] = {}
 

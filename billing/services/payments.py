@@ -120,8 +120,11 @@ def payment_start(*, request: PaymentRequest) -> Payment:
         _not_started(payment).update(status=Payment.Status.CANCELLED)
         raise PaymentUnavailable() from error
     # The first to hear back from Stripe records its answer; one that came second reads it.
-    _not_started(payment).update(**found)
-    payment.refresh_from_db()
+    if _not_started(payment).update(**found):
+        for name, value in found.items():
+            setattr(payment, name, value)
+    else:
+        payment.refresh_from_db()
     return payment
 
 

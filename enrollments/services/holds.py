@@ -94,10 +94,12 @@ def new_booking(
     amount_cents: int,
     language: str,
     now: datetime,
+    reference: str = "",
     **fields: Any,
 ) -> Enrollment:
-    """A booking of `seats` in the session, not yet saved: its secret link and reference,
-    the session's currency, consent given `now`; its status is the caller's to set."""
+    """A booking of `seats` in the session, not yet saved: its secret link and reference
+    (`reference`, if one was drawn beforehand), the session's currency, consent given
+    `now`; its status is the caller's to set."""
     return Enrollment(
         session=session,
         name=name,
@@ -107,7 +109,7 @@ def new_booking(
         amount_cents=amount_cents,
         currency=session.offering.currency,
         token=new_token(),
-        reference=unique_reference(),
+        reference=reference or unique_reference(),
         consent_at=now,
         language=language or settings.LANGUAGE_CODE,
         **fields,
@@ -158,6 +160,8 @@ def enrollment_hold(
             session_id, seats=seats, join_waitlist=join_waitlist, now=now
         )
     recipients_check([email, *(participant.email for participant in participants)])
+    # Drawn before the lock: every moment under it is a moment the rest of a rush waits.
+    reference = unique_reference()
     try:
         with transaction.atomic():
             try:
@@ -218,6 +222,7 @@ def enrollment_hold(
                 amount_cents=amount,
                 language=language,
                 now=now,
+                reference=reference,
             )
             if seats <= left:
                 if enrollment.amount_cents == 0:
@@ -232,7 +237,9 @@ def enrollment_hold(
                 enrollment.status = Status.WAITLISTED
             enrollment.save()
             if discount is not None:
-                discount_record(enrollment, discount)
+                discount_record(enrollment, discount)  # known to the booking from here
+            else:  # known to have none: its answer need not ask
+                Enrollment.discount.related.set_cached_value(enrollment, None)
 
             name_participants(enrollment, participants)
             if enrollment.status == Status.CONFIRMED:

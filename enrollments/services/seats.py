@@ -8,11 +8,12 @@ granted (DESIGN.md invariant 1). Nothing here calls Stripe: that waits for the c
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import DateTimeField, QuerySet
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import Conflict, InvalidInput
+from config.prepared import Param, PreparedRead
 from enrollments.models import Enrollment
 from enrollments.selectors import next_hold_lapse, seats_taken, smallest_waiting
 from workshops import cache as catalog_cache
@@ -69,17 +70,23 @@ def seats_left(session: Session, now: datetime) -> int:
     return max(session.capacity - int(taken), 0)
 
 
+# Under the session's lock every booking counts its seats: a statement compiled once per
+# process (config/prepared.py), as short a time under the lock as the count allows.
+_seats_and_fewest = PreparedRead(
+    lambda: (
+        Session.objects.filter(pk=Param("pk", Session._meta.pk))
+        .annotate(taken=seats_taken(now=Param("now", DateTimeField())), fewest=smallest_waiting())
+        .values("taken", "fewest")
+    )
+)
+
+
 def seats_left_to_newcomers(session: Session, now: datetime) -> tuple[int, bool]:
     """Seats left, and whether someone on the waitlist could use some of them: those are
     theirs before any new booking's (DESIGN.md). One statement, after the lock."""
-    taken, fewest = (
-        Session.objects.filter(pk=session.pk)
-        .annotate(taken=seats_taken(now=now), fewest=smallest_waiting())
-        .values_list("taken", "fewest")
-        .get()
-    )
-    left = max(session.capacity - int(taken), 0)
-    return left, fewest is not None and fewest <= left
+    (row,) = _seats_and_fewest.rows(pk=session.pk, now=now)
+    left = max(session.capacity - int(row["taken"]), 0)
+    return left, row["fewest"] is not None and row["fewest"] <= left
 
 
 def check_open(session: Session, now: datetime) -> None:

@@ -96,6 +96,29 @@ def test_once_a_session_is_found_full_requests_are_refused_without_sql_or_the_lo
         assert ask(session, join_waitlist=True).status == Status.WAITLISTED
 
 
+@pytest.mark.postgres
+def test_a_hold_runs_only_what_the_seats_need_under_the_session_lock():
+    """The rest of a rush waits while one booking holds the session's lock: its reference
+    is drawn before it, and the seats are counted by one prepared statement."""
+    session = SessionFactory.create(capacity=3)
+
+    with CaptureQueriesContext(connection) as queries:
+        enrollment = ask(session)
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    locked = next(i for i, sql in enumerate(statements) if "FOR UPDATE" in sql)
+    released = next(i for i, sql in enumerate(statements) if sql.startswith("RELEASE SAVEPOINT"))
+    under_lock = [sql.split(" (")[0] for sql in statements[locked + 1 : released]]
+    assert enrollment.status == Status.PENDING_PAYMENT
+    assert len(under_lock) == 5, under_lock
+    assert [sql for sql in under_lock if sql.startswith("INSERT")] == [
+        'INSERT INTO "enrollments_enrollment"',
+        'INSERT INTO "enrollments_historicalenrollment"',
+        'INSERT INTO "enrollments_participant"',
+    ]
+    assert not any('"reference" =' in sql for sql in statements[locked:released])
+
+
 @pytest.mark.parametrize(
     "changes",
     [{"CATALOG_CACHE_SECONDS": 0}, {"CACHES": IN_PROCESS_CACHE}],
