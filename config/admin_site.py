@@ -35,6 +35,16 @@ def _sign_in_keys(request: HttpRequest) -> tuple[str, str]:
     return f"admin-login:address:{address}", f"admin-login:pair:{pair}"
 
 
+def _has_device(request: HttpRequest) -> bool:
+    """Whether the signed-in user has set up a second factor, asked once a request: every
+    admin page checks its permission more than once (the view, then its context)."""
+    known: bool | None = getattr(request, "_regard_has_otp_device", None)
+    if known is None:
+        known = user_has_device(request.user)
+        request._regard_has_otp_device = known  # type: ignore[attr-defined]
+    return known
+
+
 class SignInForm(OTPAdminAuthenticationForm):
     """Password, then the second factor (TOTP, django-otp) for staff who have set one up,
     or for everyone when `ADMIN_REQUIRE_2FA` is on."""
@@ -78,7 +88,7 @@ class RegardAdminSite(admin.AdminSite):
         user: Any = request.user
         if not super().has_permission(request):
             return False
-        if settings.ADMIN_REQUIRE_2FA or user_has_device(user):
+        if settings.ADMIN_REQUIRE_2FA or _has_device(request):
             return bool(user.is_verified())
         return True
 

@@ -12,7 +12,7 @@ Use it only where the queryset is the same statement for every value: a `Param` 
 stand where the SQL itself would change with it (an `IN` list, a `None`, a slice).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, TypeVar
@@ -128,7 +128,7 @@ class JSONList(Aggregate):
         return f"JSON_GROUP_ARRAY({value})", value_params
 
 
-def instance_of(model: type[M], row: dict[str, Any], prefix: str = "") -> M:
+def instance_of(model: type[M], row: Mapping[str, Any], prefix: str = "") -> M:
     """The `model` row a prepared read gave, from its `prefix`ed columns, as the ORM loads
     one (`Model.from_db`): what was not read is deferred."""
     names, values = [], []

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 
 from config.errors import NotFound
+from config.prepared import instance_of
 from config.text import active_language
 from organizations.models import Organization, Proposal
 from surveys.models import (
@@ -168,6 +169,18 @@ FREE_TEXT_READ = (
     "invitation__submitted_at",
     *(f"invitation__session__{name}" for name in SESSION_NAMED),
 )
+# With their ids, so that one session (and its offering) stands for all its answers.
+SESSION_ID = "invitation__session__id"
+FREE_TEXT_IDS = (SESSION_ID, "invitation__session__offering__id")
+
+
+def _named(row: Mapping[str, Any]) -> Session:
+    """The session a written answer's row names, as Session.__str__ needs it."""
+    session = instance_of(Session, row, prefix="invitation__session__")
+    session.offering = instance_of(Offering, row, prefix="invitation__session__offering__")
+    return session
+
+
 RATINGS = (SurveyQuestion.OVERALL, SurveyQuestion.FELT_HEARD)
 STARS = range(1, 6)
 
@@ -256,19 +269,20 @@ def survey_results(
     given the same scope's `tallies` (session_tallies), their sum is the whole."""
     invitations = survey_invitations(session=session, offering=offering, facilitator=facilitator)
     tally = _summed(tallies) if tallies else invitations.aggregate(**_tallies())
+    answers = SurveyAnswer.objects.filter(type=SurveyQuestion.Type.FREE_TEXT)
+    if session or offering or facilitator:  # all of them need not be asked for
+        answers = answers.filter(invitation__in=invitations)
+    named: dict[int, Session] = {}  # a session per session, not one per answer
     free_text = [
         FreeTextAnswer(
-            question=answer.question_text,
-            text=answer.text,
-            session=answer.invitation.session,
-            submitted_at=answer.invitation.submitted_at,
+            question=row["question_text"],
+            text=row["text"],
+            session=named.get(row[SESSION_ID]) or named.setdefault(row[SESSION_ID], _named(row)),
+            submitted_at=row["invitation__submitted_at"],
         )
-        for answer in SurveyAnswer.objects.filter(
-            invitation__in=invitations, type=SurveyQuestion.Type.FREE_TEXT
-        )
-        .select_related("invitation__session__offering")
-        .only(*FREE_TEXT_READ)
-        .order_by("-invitation__submitted_at", "id")[:FREE_TEXT_SHOWN]
+        for row in answers.order_by("-invitation__submitted_at", "id").values(
+            *FREE_TEXT_READ, *FREE_TEXT_IDS
+        )[:FREE_TEXT_SHOWN]
     ]
     invited, answered = tally["invited"], tally["answered"]
     return SurveyResults(

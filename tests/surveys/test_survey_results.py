@@ -142,6 +142,25 @@ def test_free_text_answers_are_listed_newest_first_with_their_question():
     ]
 
 
+def test_written_answers_name_their_own_session_in_every_scope(django_assert_num_queries):
+    first = past_session(title="Holding space")
+    second = past_session(title="Repair after rupture")
+    answered(first, most_valuable="The pauses")
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        answered(second, most_valuable="Being asked")
+
+    with django_assert_num_queries(2):  # the tallies, then the written answers
+        everything = selectors.survey_results().free_text
+    one_offering = selectors.survey_results(offering=second.offering).free_text
+
+    assert [(a.text, str(a.session)) for a in everything] == [
+        ("Being asked", str(second)),
+        ("The pauses", str(first)),
+    ]
+    assert everything[0].session.offering.title == second.offering.title
+    assert [a.text for a in one_offering] == ["Being asked"]
+
+
 def test_sessions_are_listed_with_their_own_counts():
     busy = past_session()
     quiet = past_session(offering=busy.offering)
