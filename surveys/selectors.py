@@ -272,17 +272,21 @@ def survey_results(
     answers = SurveyAnswer.objects.filter(type=SurveyQuestion.Type.FREE_TEXT)
     if session or offering or facilitator:  # all of them need not be asked for
         answers = answers.filter(invitation__in=invitations)
-    named: dict[int, Session] = {}  # a session per session, not one per answer
+    rows = list(
+        answers.order_by("-invitation__submitted_at", "id").values(*FREE_TEXT_READ, *FREE_TEXT_IDS)[
+            :FREE_TEXT_SHOWN
+        ]
+    )
+    # One session (and offering) for each session named, not one per answer.
+    named = {pk: _named(row) for pk, row in {row[SESSION_ID]: row for row in rows}.items()}
     free_text = [
         FreeTextAnswer(
             question=row["question_text"],
             text=row["text"],
-            session=named.get(row[SESSION_ID]) or named.setdefault(row[SESSION_ID], _named(row)),
+            session=named[row[SESSION_ID]],
             submitted_at=row["invitation__submitted_at"],
         )
-        for row in answers.order_by("-invitation__submitted_at", "id").values(
-            *FREE_TEXT_READ, *FREE_TEXT_IDS
-        )[:FREE_TEXT_SHOWN]
+        for row in rows
     ]
     invited, answered = tally["invited"], tally["answered"]
     return SurveyResults(
